@@ -1,0 +1,44 @@
+//! 线程同步 (thread synchronisation): 1000 threads each add one to a shared counter.
+//!
+//! Python guards a global `counter` with a separate `threading.Lock`; nothing stops code
+//! from touching `counter` without the lock. Rust's `Mutex<i32>` owns the counter, so the
+//! only way to reach it is through `lock()`, and the read-add-write below cannot race.
+//!
+//! Run: `cargo run -p multithread --bin lock_counter`
+//!
+//! Prints:
+//!
+//! ```text
+//! Final counter value: 1000
+//! ```
+
+use std::sync::Mutex;
+use std::thread;
+
+use anyhow::Context;
+
+static COUNTER: Mutex<i32> = Mutex::new(0);
+
+fn main() -> anyhow::Result<()> {
+    let mut threads = Vec::new();
+    for i in 0..1000 {
+        let t = thread::Builder::new()
+            .spawn(increment_counter)
+            .with_context(|| format!("starting thread {i}"))?;
+        threads.push(t);
+    }
+    for t in threads {
+        t.join().expect("a counter thread panicked");
+    }
+    println!(
+        "Final counter value: {}",
+        *COUNTER.lock().expect("counter lock poisoned")
+    );
+    Ok(())
+}
+
+fn increment_counter() {
+    let mut counter = COUNTER.lock().expect("counter lock poisoned");
+    let temp = *counter;
+    *counter = temp + 1;
+}

@@ -1,0 +1,40 @@
+//! `cargo xtask`: the workspace's own tasks, in Rust, with no setup beyond cargo.
+//!
+//! - `cargo xtask verify [--repeat N] [--jobs N] [NAME...]`: build every example, run them
+//!   concurrently and check what each prints against its expectation.
+
+mod catalogue;
+mod exec;
+mod expect;
+mod verify;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  verify [--repeat N] [--jobs N] [NAME...]
+      build every example, run each (N times) and check its output;
+      NAME runs only the examples with that binary or case name";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("verify") => verify::Options::parse(&args[1..]).and_then(|o| verify::run(&o)),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(anyhow::anyhow!("unknown task `{other}`\n\n{USAGE}")),
+        None => Err(anyhow::anyhow!("no task given\n\n{USAGE}")),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

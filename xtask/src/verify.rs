@@ -1,0 +1,417 @@
+//! `cargo xtask verify`: build every example, run them all at once, check each run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::catalogue::{self, Case};
+use crate::exec::{self, Outcome};
+use crate::expect::Run;
+
+pub struct Options {
+    pub repeat: usize,
+    pub jobs: usize,
+    pub names: Vec<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            repeat: 1,
+            jobs: 16,
+            names: Vec::new(),
+        }
+    }
+}
+
+impl Options {
+    pub fn parse(args: &[String]) -> anyhow::Result<Options> {
+        let mut options = Options::default();
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut number = |flag: &str| -> anyhow::Result<usize> {
+                let value = args
+                    .next()
+                    .with_context(|| format!("{flag} needs a number"))?;
+                match value.parse() {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => bail!("{flag} needs a whole number above 0, got `{value}`"),
+                }
+            };
+            match arg.as_str() {
+                "--repeat" => options.repeat = number("--repeat")?,
+                "--jobs" => options.jobs = number("--jobs")?,
+                flag if flag.starts_with('-') => {
+                    bail!("unknown option `{flag}` (try `cargo xtask --help`)")
+                }
+                name => options.names.push(name.to_string()),
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// An example binary, as the workspace metadata describes it.
+pub struct Bin {
+    pub name: String,
+    pub package: String,
+    pub src: PathBuf,
+    pub exe: PathBuf,
+}
+
+/// Every binary of every workspace package but xtask itself.
+pub fn example_bins() -> anyhow::Result<Vec<Bin>> {
+    let out = Command::new(cargo())
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .output()
+        .context("running `cargo metadata`")?;
+    if !out.status.success() {
+        bail!(
+            "`cargo metadata` failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let meta: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("reading `cargo metadata`")?;
+    let target_dir = Path::new(
+        meta["target_directory"]
+            .as_str()
+            .context("metadata has no target_directory")?,
+    );
+    let mut bins = Vec::new();
+    for package in meta["packages"].as_array().into_iter().flatten() {
+        let package_name = package["name"].as_str().unwrap_or_default();
+        if package_name == "xtask" {
+            continue;
+        }
+        for target in package["targets"].as_array().into_iter().flatten() {
+            if target["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "bin"))
+            {
+                let name = target["name"].as_str().unwrap_or_default().to_string();
+                bins.push(Bin {
+                    exe: target_dir.join("debug").join(&name),
+                    src: PathBuf::from(target["src_path"].as_str().unwrap_or_default()),
+                    package: package_name.to_string(),
+                    name,
+                });
+            }
+        }
+    }
+    bins.sort_by(|a, b| (&a.package, &a.name).cmp(&(&b.package, &b.name)));
+    Ok(bins)
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
+}
+
+fn build() -> anyhow::Result<()> {
+    eprintln!("building the examples: cargo build --workspace --bins --exclude xtask");
+    let status = Command::new(cargo())
+        .args([
+            "build",
+            "--quiet",
+            "--workspace",
+            "--bins",
+            "--exclude",
+            "xtask",
+        ])
+        .status()
+        .context("running `cargo build`")?;
+    if !status.success() {
+        bail!(
+            "building the examples failed; fix the errors above, then run `cargo xtask verify` again"
+        );
+    }
+    Ok(())
+}
+
+/// Builds, runs and checks; `Ok(true)` when every selected example passed.
+pub fn run(options: &Options) -> anyhow::Result<bool> {
+    build()?;
+    let bins = example_bins()?;
+    let cases = catalogue::cases();
+    let selected = |name: &str, bin: &str| {
+        options.names.is_empty() || options.names.iter().any(|n| n == name || n == bin)
+    };
+    for name in &options.names {
+        if !cases.iter().any(|c| &c.name == name || c.bin == name)
+            && !bins.iter().any(|b| &b.name == name)
+        {
+            let known: Vec<&str> = bins.iter().map(|b| b.name.as_str()).collect();
+            bail!(
+                "no example named `{name}`; the examples are: {}",
+                known.join(", ")
+            );
+        }
+    }
+
+    let mut failed = 0;
+    for bin in bins.iter().filter(|b| selected(&b.name, &b.name)) {
+        if !cases.iter().any(|c| c.bin == bin.name) {
+            println!(
+                "FAIL  {:<28} no expectation: add a Case for it in xtask/src/catalogue/{}.rs",
+                bin.name, bin.package
+            );
+            failed += 1;
+        }
+    }
+    let mut runs = Vec::new();
+    for case in cases.iter().filter(|c| selected(&c.name, c.bin)) {
+        match bins.iter().find(|b| b.name == case.bin) {
+            Some(bin) => runs.push((case, bin.exe.as_path())),
+            None => {
+                println!(
+                    "FAIL  {:<28} names binary `{}`, which no workspace package builds",
+                    case.name, case.bin
+                );
+                failed += 1;
+            }
+        }
+    }
+    let passed = run_all(&runs, options.repeat, options.jobs);
+    failed += runs.len() - passed;
+    println!("{passed} passed, {failed} failed");
+    Ok(failed == 0)
+}
+
+/// One case's runs so far.
+#[derive(Default)]
+struct Tally {
+    done: usize,
+    failures: usize,
+    first_failure: Option<String>,
+    slowest: Duration,
+}
+
+/// Runs every case `repeat` times, `jobs` at once, printing a row as each case completes;
+/// returns how many cases passed every run.
+fn run_all(runs: &[(&Case, &Path)], repeat: usize, jobs: usize) -> usize {
+    let order: Vec<(usize, usize)> = (0..repeat)
+        .flat_map(|rep| (0..runs.len()).map(move |i| (i, rep)))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel();
+    let mut tallies: Vec<Tally> = runs.iter().map(|_| Tally::default()).collect();
+    let mut passed = 0;
+    let started = Instant::now();
+    thread::scope(|scope| {
+        for _ in 0..jobs.min(order.len()) {
+            let tx = tx.clone();
+            let (order, next) = (&order, &next);
+            scope.spawn(move || {
+                while let Some(&(i, rep)) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let (case, exe) = runs[i];
+                    let _ = tx.send((i, rep, run_case(case, exe)));
+                }
+            });
+        }
+        drop(tx);
+        let mut done = 0;
+        let mut last_progress = Instant::now();
+        loop {
+            let (i, rep, result) = match rx.recv_timeout(Duration::from_secs(5)) {
+                Ok(message) => message,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    eprintln!(
+                        "  … {done}/{} runs done after {:.0}s",
+                        order.len(),
+                        started.elapsed().as_secs_f64()
+                    );
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            done += 1;
+            if repeat > 1 && last_progress.elapsed() > Duration::from_secs(5) {
+                eprintln!("  … {done}/{} runs done", order.len());
+                last_progress = Instant::now();
+            }
+            let tally = &mut tallies[i];
+            tally.done += 1;
+            match result {
+                Ok(wall) => tally.slowest = tally.slowest.max(wall),
+                Err(why) => {
+                    tally.failures += 1;
+                    let why = if repeat > 1 {
+                        format!("run {} of {repeat}:\n{why}", rep + 1)
+                    } else {
+                        why
+                    };
+                    tally.first_failure.get_or_insert(why);
+                }
+            }
+            if tally.done == repeat {
+                let name = if repeat > 1 {
+                    format!("{} ×{repeat}", runs[i].0.name)
+                } else {
+                    runs[i].0.name.clone()
+                };
+                match &tally.first_failure {
+                    None => {
+                        passed += 1;
+                        println!("ok    {name:<28} {:>7.2}s", tally.slowest.as_secs_f64());
+                    }
+                    Some(why) => {
+                        let count = if repeat > 1 {
+                            format!("  ({} of {repeat} runs failed)", tally.failures)
+                        } else {
+                            String::new()
+                        };
+                        println!(
+                            "FAIL  {name:<28} {:>7.2}s{count}",
+                            tally.slowest.as_secs_f64()
+                        );
+                        for line in why.lines() {
+                            println!("      {line}");
+                        }
+                    }
+                }
+            }
+        }
+    });
+    passed
+}
+
+/// Runs a case once: its wall time if every check held, else what went wrong.
+fn run_case(case: &Case, exe: &Path) -> Result<Duration, String> {
+    let out: Outcome = exec::run(exe, &case.args, case.timeout)
+        .map_err(|e| format!("could not start {}: {e} (is it built?)", exe.display()))?;
+    let mut problems = Vec::new();
+    if out.timed_out {
+        problems.push(format!(
+            "still running after {}s: killed (hung?)",
+            case.timeout.as_secs()
+        ));
+    }
+    if out.left_behind {
+        problems.push("left processes running after it exited (they were killed)".to_string());
+    }
+    let run = Run {
+        stdout: &out.stdout,
+        stderr: &out.stderr,
+        code: out.code,
+        wall: Some(out.wall),
+        pid: Some(out.pid),
+    };
+    if let Err(diff) = case.expect.check(&run) {
+        problems.push(diff);
+    }
+    if problems.is_empty() {
+        Ok(out.wall)
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// The ```text block of a source file's `//!` header: the output it shows a reader.
+fn header_sample(source: &str) -> Option<String> {
+    let header: Vec<&str> = source
+        .lines()
+        .take_while(|l| l.starts_with("//!"))
+        .map(|l| {
+            l.trim_start_matches("//!")
+                .strip_prefix(' ')
+                .unwrap_or(l.trim_start_matches("//!"))
+        })
+        .collect();
+    let start = header.iter().position(|l| *l == "```text")? + 1;
+    let len = header[start..].iter().position(|l| *l == "```")?;
+    Some(
+        header[start..start + len]
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+    use std::fs;
+
+    #[test]
+    fn options_parse_and_bad_ones_are_refused() {
+        let args = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        let o = Options::parse(&args("--repeat 200 thread_queue --jobs 4")).unwrap();
+        assert_eq!(
+            (o.repeat, o.jobs, o.names),
+            (200, 4, vec!["thread_queue".to_string()])
+        );
+        for bad in ["--repeat", "--repeat 0", "--repeat many", "--fast"] {
+            assert!(Options::parse(&args(bad)).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn header_sample_is_the_text_block() {
+        let src =
+            "//! Shows a thing.\n//!\n//! ```text\n//! a\n//!\n//! b\n//! ```\n\nfn main() {}\n";
+        assert_eq!(header_sample(src).as_deref(), Some("a\n\nb\n"));
+        assert_eq!(header_sample("//! no block\nfn main() {}\n"), None);
+    }
+
+    #[test]
+    fn every_header_shows_output_its_check_accepts() {
+        let cases = catalogue::cases();
+        let mut problems = Vec::new();
+        for bin in example_bins().unwrap() {
+            let source = fs::read_to_string(&bin.src).unwrap();
+            let Some(sample) = header_sample(&source) else {
+                problems.push(format!(
+                    "{}: its //! header has no ```text block of output",
+                    bin.name
+                ));
+                continue;
+            };
+            let Some(case) = cases.iter().find(|c| c.bin == bin.name) else {
+                problems.push(format!("{}: no case in the catalogue", bin.name));
+                continue;
+            };
+            let run = Run {
+                stdout: &sample,
+                stderr: "",
+                code: Some(0),
+                wall: None,
+                pid: None,
+            };
+            if let Err(diff) = case.expect.check(&run) {
+                problems.push(format!(
+                    "{}: the header's output fails its check:\n{diff}",
+                    bin.name
+                ));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    }
+
+    #[test]
+    fn the_catalogue_names_each_case_once() {
+        let mut seen = HashSet::new();
+        for case in catalogue::cases() {
+            assert!(
+                seen.insert(case.name.clone()),
+                "two cases are named {}",
+                case.name
+            );
+        }
+    }
+
+    /// `cargo test` runs the whole verify, so drift between an example and its
+    /// expectation fails the tests as well as `cargo xtask verify`.
+    #[test]
+    fn every_example_passes_verify() {
+        assert!(
+            run(&Options::default()).unwrap(),
+            "cargo xtask verify failed: see the rows above"
+        );
+    }
+}
