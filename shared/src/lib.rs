@@ -5,7 +5,19 @@
 //!
 //! - [`thread_pool`]: `ThreadPool`, a fixed set of worker threads with an ordered `map`
 //!   (Python's `concurrent.futures.ThreadPoolExecutor`), over crossbeam-channel.
+//! - [`process`]: `Process`, a closure run in a forked child with `join` reporting how it
+//!   ended (Python's `multiprocessing.Process`), over nix. [`pool`], [`queue`] and
+//!   [`shared_memory`] are Python's `Pool`, `Queue`, `Value` and `Array` beside it; `pool`
+//!   and `queue` need `process` in the copy, `shared_memory` stands alone.
 
+pub mod pool;
+pub mod process;
+pub mod queue;
+pub mod shared_memory;
 pub mod thread_pool;
 
+pub use pool::Pool;
+pub use process::Process;
+pub use queue::Queue;
+pub use shared_memory::{Array, Value};
 pub use thread_pool::ThreadPool;

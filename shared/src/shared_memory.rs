@@ -1,0 +1,341 @@
+//! `Value<T>` and `Array<T>`: integers in memory shared between a process and the children
+//! it forks, like Python's `multiprocessing.Value('i', 0)` and `Array('i', [..])`.
+//!
+//! Copy this file alone; it needs `nix` (feature `mman`).
+//!
+//! ```
+//! use shared::process::Process;
+//! use shared::shared_memory::{Array, Value};
+//!
+//! let total = Value::new(0u64)?;
+//! let slots = Array::new([0u64; 4])?;
+//! let workers = (0..4)
+//!     .map(|i| {
+//!         let (total, slots) = (&total, &slots);
+//!         Process::start(move || {
+//!             for _ in 0..1000 {
+//!                 total.fetch_add(1);
+//!             }
+//!             slots.set(i, i as u64 * 10);
+//!         })
+//!     })
+//!     .collect::<Result<Vec<_>, _>>()?;
+//! for worker in workers {
+//!     worker.join()?;
+//! }
+//! assert_eq!(total.get(), 4000);
+//! assert_eq!(slots.to_vec(), [0, 10, 20, 30]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The memory is an anonymous `MAP_SHARED` mapping made when the value is created: create
+//! it *before* forking, and every child shares it at the same address (a child may simply
+//! borrow it, as above). Each process unmaps its own view when its value is dropped.
+//!
+//! The elements are atomics (`AtomicI32` for `i32`, ...), so the types are restricted to
+//! the integers [`SharedInt`] lists, and every method is one atomic instruction, or a
+//! compare-and-swap loop for [`Value::update`]: no update from any process is lost.
+//! Python's `v.value += n` is a read and then a write, so two processes can both read 5
+//! and both write 6 (CPython bpo-16998); [`Value::fetch_add`] cannot. No lock is needed,
+//! and none could be a `std::sync::Mutex`: its futex is process-private.
+//! Lock-free atomics work across processes the same as across threads: the hardware
+//! sees one memory location either way.
+
+use std::fmt;
+use std::io;
+use std::num::NonZeroUsize;
+use std::ptr::NonNull;
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{
+    AtomicI8, AtomicI16, AtomicI32, AtomicI64, AtomicIsize, AtomicU8, AtomicU16, AtomicU32,
+    AtomicU64, AtomicUsize,
+};
+
+use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, munmap};
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// An integer type that can live in shared memory: one with a lock-free atomic twin.
+/// Sealed: `i8`..`i64`, `isize`, `u8`..`u64`, `usize`.
+pub trait SharedInt: Copy + PartialEq + fmt::Debug + sealed::Sealed + 'static {
+    /// The atomic that stores it, e.g. `AtomicI32` for `i32`.
+    type Atomic: Send + Sync;
+    #[doc(hidden)]
+    fn new_atomic(v: Self) -> Self::Atomic;
+    #[doc(hidden)]
+    fn load(a: &Self::Atomic) -> Self;
+    #[doc(hidden)]
+    fn store(a: &Self::Atomic, v: Self);
+    #[doc(hidden)]
+    fn fetch_add(a: &Self::Atomic, v: Self) -> Self;
+    #[doc(hidden)]
+    fn fetch_sub(a: &Self::Atomic, v: Self) -> Self;
+    #[doc(hidden)]
+    fn swap(a: &Self::Atomic, v: Self) -> Self;
+    #[doc(hidden)]
+    fn compare_exchange(a: &Self::Atomic, current: Self, new: Self) -> Result<Self, Self>;
+}
+
+macro_rules! shared_int {
+    ($($int:ty => $atomic:ty),+ $(,)?) => {$(
+        impl sealed::Sealed for $int {}
+        impl SharedInt for $int {
+            type Atomic = $atomic;
+            fn new_atomic(v: $int) -> $atomic { <$atomic>::new(v) }
+            fn load(a: &$atomic) -> $int { a.load(SeqCst) }
+            fn store(a: &$atomic, v: $int) { a.store(v, SeqCst) }
+            fn fetch_add(a: &$atomic, v: $int) -> $int { a.fetch_add(v, SeqCst) }
+            fn fetch_sub(a: &$atomic, v: $int) -> $int { a.fetch_sub(v, SeqCst) }
+            fn swap(a: &$atomic, v: $int) -> $int { a.swap(v, SeqCst) }
+            fn compare_exchange(a: &$atomic, current: $int, new: $int) -> Result<$int, $int> {
+                a.compare_exchange(current, new, SeqCst, SeqCst)
+            }
+        }
+    )+};
+}
+
+shared_int! {
+    i8 => AtomicI8, i16 => AtomicI16, i32 => AtomicI32, i64 => AtomicI64, isize => AtomicIsize,
+    u8 => AtomicU8, u16 => AtomicU16, u32 => AtomicU32, u64 => AtomicU64, usize => AtomicUsize,
+}
+
+/// `len` atomics of type `A` in a fresh shared anonymous mapping, initialised from `init`.
+struct Mapping<A> {
+    ptr: NonNull<A>,
+    len: usize,
+}
+
+impl<A> Mapping<A> {
+    fn new(init: Vec<A>) -> io::Result<Self> {
+        let len = init.len();
+        let bytes = NonZeroUsize::new(std::mem::size_of::<A>() * len.max(1))
+            .expect("atomics are not zero-sized");
+        // SAFETY: a new anonymous mapping at an address the kernel picks overlaps no
+        // existing memory.
+        let raw = unsafe {
+            mmap_anonymous(
+                None,
+                bytes,
+                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+                MapFlags::MAP_SHARED,
+            )
+        }?;
+        let ptr = raw.cast::<A>();
+        for (i, value) in init.into_iter().enumerate() {
+            // SAFETY: the mapping is `len` elements long and page-aligned (more than any
+            // atomic needs), and no one else can see it yet.
+            unsafe { ptr.add(i).write(value) };
+        }
+        Ok(Mapping { ptr, len })
+    }
+
+    fn as_slice(&self) -> &[A] {
+        // SAFETY: `ptr` points at `len` initialised atomics that stay mapped until drop;
+        // atomics may be shared (`&A`) however many processes write them.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl<A> Drop for Mapping<A> {
+    fn drop(&mut self) {
+        let bytes = std::mem::size_of::<A>() * self.len.max(1);
+        // SAFETY: exactly the mapping `new` made; no reference into it outlives `self`.
+        // Atomics need no drop. Other processes' views are theirs to unmap.
+        let _ = unsafe { munmap(self.ptr.cast(), bytes) };
+    }
+}
+
+// SAFETY: the mapping holds only atomics (`Send + Sync`), owned by this value.
+unsafe impl<A: Send + Sync> Send for Mapping<A> {}
+// SAFETY: as above; `&Mapping` gives out only `&A`.
+unsafe impl<A: Send + Sync> Sync for Mapping<A> {}
+
+/// One integer shared with forked children; Python's `multiprocessing.Value`.
+pub struct Value<T: SharedInt> {
+    map: Mapping<T::Atomic>,
+}
+
+impl<T: SharedInt> Value<T> {
+    /// Maps a new shared value holding `v`.
+    pub fn new(v: T) -> io::Result<Self> {
+        Ok(Value {
+            map: Mapping::new(vec![T::new_atomic(v)])?,
+        })
+    }
+
+    /// The atomic itself, for the full `std::sync::atomic` API with explicit orderings.
+    pub fn as_atomic(&self) -> &T::Atomic {
+        &self.map.as_slice()[0]
+    }
+
+    /// Python's `v.value`.
+    pub fn get(&self) -> T {
+        T::load(self.as_atomic())
+    }
+
+    /// Python's `v.value = x`.
+    pub fn set(&self, v: T) {
+        T::store(self.as_atomic(), v)
+    }
+
+    /// Adds `v` (wrapping on overflow) in one atomic step; returns the previous value.
+    /// What Python's `v.value += x` means, without its lost updates.
+    pub fn fetch_add(&self, v: T) -> T {
+        T::fetch_add(self.as_atomic(), v)
+    }
+
+    /// Subtracts `v` (wrapping) in one atomic step; returns the previous value.
+    pub fn fetch_sub(&self, v: T) -> T {
+        T::fetch_sub(self.as_atomic(), v)
+    }
+
+    /// Stores `v`; returns the previous value.
+    pub fn swap(&self, v: T) -> T {
+        T::swap(self.as_atomic(), v)
+    }
+
+    /// Stores `new` if the value is `current`; `Ok(current)` if it did, else
+    /// `Err(actual value)`.
+    pub fn compare_exchange(&self, current: T, new: T) -> Result<T, T> {
+        T::compare_exchange(self.as_atomic(), current, new)
+    }
+
+    /// Replaces the value by `f(value)` atomically (a compare-and-swap loop, so `f` may
+    /// run more than once); returns the previous value. Any read-modify-write, e.g.
+    /// `v.update(|x| x.max(7))`, without a lock.
+    pub fn update(&self, mut f: impl FnMut(T) -> T) -> T {
+        let mut current = self.get();
+        loop {
+            match self.compare_exchange(current, f(current)) {
+                Ok(previous) => return previous,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+}
+
+impl<T: SharedInt> fmt::Debug for Value<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Value").field(&self.get()).finish()
+    }
+}
+
+/// A fixed-length array of integers shared with forked children; Python's
+/// `multiprocessing.Array`. Each element is updated atomically on its own (there is no
+/// lock over the whole array). Indexing past the end panics, as with slices.
+pub struct Array<T: SharedInt> {
+    map: Mapping<T::Atomic>,
+}
+
+impl<T: SharedInt> Array<T> {
+    /// Maps a new shared array holding `values`.
+    pub fn new(values: impl IntoIterator<Item = T>) -> io::Result<Self> {
+        Ok(Array {
+            map: Mapping::new(values.into_iter().map(T::new_atomic).collect())?,
+        })
+    }
+
+    /// The atomics themselves, for the full `std::sync::atomic` API.
+    pub fn as_atomics(&self) -> &[T::Atomic] {
+        self.map.as_slice()
+    }
+
+    /// Python's `len(arr)`.
+    pub fn len(&self) -> usize {
+        self.map.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.len == 0
+    }
+
+    /// Python's `arr[i]`.
+    pub fn get(&self, i: usize) -> T {
+        T::load(&self.as_atomics()[i])
+    }
+
+    /// Python's `arr[i] = v`.
+    pub fn set(&self, i: usize, v: T) {
+        T::store(&self.as_atomics()[i], v)
+    }
+
+    /// Adds `v` to element `i` (wrapping) in one atomic step; returns the previous value.
+    /// Python's `arr[i] += v`, without its lost updates.
+    pub fn fetch_add(&self, i: usize, v: T) -> T {
+        T::fetch_add(&self.as_atomics()[i], v)
+    }
+
+    /// Subtracts `v` from element `i` (wrapping) atomically; returns the previous value.
+    pub fn fetch_sub(&self, i: usize, v: T) -> T {
+        T::fetch_sub(&self.as_atomics()[i], v)
+    }
+
+    /// The elements now, one atomic load each; Python's `list(arr)`.
+    pub fn to_vec(&self) -> Vec<T> {
+        self.as_atomics().iter().map(T::load).collect()
+    }
+}
+
+impl<T: SharedInt> fmt::Debug for Array<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Array").field(&self.to_vec()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Threads stand in for processes here (libtest forbids forking); the cross-process
+    // tests are in tests/processes.rs.
+    #[test]
+    fn value_updates_from_threads_are_not_lost() {
+        let v = Value::new(0i64).unwrap();
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..10_000 {
+                        v.fetch_add(1);
+                    }
+                });
+            }
+        });
+        assert_eq!(v.get(), 40_000);
+    }
+
+    #[test]
+    fn value_operations() {
+        let v = Value::new(5u8).unwrap();
+        assert_eq!(v.fetch_add(255), 5);
+        assert_eq!(v.get(), 4, "wraps");
+        assert_eq!(v.swap(9), 4);
+        assert_eq!(v.compare_exchange(1, 2), Err(9));
+        assert_eq!(v.compare_exchange(9, 2), Ok(9));
+        assert_eq!(v.update(|x| x * 10), 2);
+        assert_eq!(v.fetch_sub(1), 20);
+        v.set(3);
+        assert_eq!(format!("{v:?}"), "Value(3)");
+    }
+
+    #[test]
+    fn array_operations() {
+        let a = Array::new([1i32, 2, 3]).unwrap();
+        assert_eq!(a.len(), 3);
+        assert_eq!(a.fetch_add(1, 10), 2);
+        a.set(0, -1);
+        assert_eq!(a.fetch_sub(2, 1), 3);
+        assert_eq!(a.to_vec(), [-1, 12, 2]);
+        assert_eq!(format!("{a:?}"), "Array([-1, 12, 2])");
+        let empty = Array::<u32>::new([]).unwrap();
+        assert!(empty.is_empty());
+        assert!(empty.to_vec().is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "index out of bounds")]
+    fn array_index_past_the_end_panics() {
+        Array::new([1u16]).unwrap().get(1);
+    }
+}

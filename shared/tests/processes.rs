@@ -1,0 +1,578 @@
+//! The fork tests for `process`, `pool`, `queue` and `shared_memory`.
+//!
+//! libtest runs tests on threads, and `Process` (rightly) refuses to fork a multithreaded
+//! process, so this is a plain `main` (`harness = false`): it runs each scenario on the
+//! main thread, prints one line per scenario and an `N passed, N failed` line, and exits
+//! non-zero if any failed. After every scenario it checks in /proc that the test process
+//! has no children left: everything was reaped.
+
+use std::fs;
+use std::panic::{self, AssertUnwindSafe};
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill, raise};
+use nix::unistd::Pid;
+use shared::pool::{Pool, PoolError};
+use shared::process::{Process, ProcessError};
+use shared::queue::{Got, Queue, Receiver, Sender};
+use shared::shared_memory::{Array, Value};
+
+type Outcome = Result<(), String>;
+type Scenario = (&'static str, fn() -> Outcome);
+
+fn main() -> ExitCode {
+    let scenarios: &[Scenario] = &[
+        ("join reports a child's panic", join_reports_a_panic),
+        (
+            "join reports exit codes, signals and errors",
+            join_reports_other_ends,
+        ),
+        (
+            "dropping an unjoined process kills and reaps it",
+            drop_kills_and_reaps,
+        ),
+        ("join_timeout waits a bounded time", join_timeout_is_bounded),
+        (
+            "children die with their parent (PDEATHSIG)",
+            children_die_with_parent,
+        ),
+        ("pool maps in order, any types", pool_maps_in_order),
+        (
+            "pool worker SIGKILLed mid-map: error within 1 s",
+            pool_worker_sigkilled,
+        ),
+        (
+            "pool worker panic and abort are errors",
+            pool_worker_panic_and_abort,
+        ),
+        (
+            "Value: 4 processes x 100 000 fetch_add end exact",
+            value_fetch_add_is_exact,
+        ),
+        ("Array: elements updated from 5 processes", array_updates),
+        (
+            "Queue: 100 000 items in order, each once",
+            queue_carries_items_in_order,
+        ),
+        (
+            "Queue: a child forked while the parent holds the sender",
+            queue_fork_trap,
+        ),
+        (
+            "Queue: several producers, big items",
+            queue_many_producers_big_items,
+        ),
+        (
+            "Queue: an end not handed over fails clearly",
+            queue_end_not_handed_over,
+        ),
+        (
+            "Queue: get_timeout tells empty from closed",
+            queue_empty_vs_closed,
+        ),
+        (
+            "a second thread makes start fail, not hang",
+            refuses_with_a_second_thread,
+        ),
+    ];
+    // Assertion messages are reported below; children's panics are expected noise.
+    panic::set_hook(Box::new(|_| {}));
+    let (mut passed, mut failed) = (0, 0);
+    for (name, scenario) in scenarios {
+        let start = Instant::now();
+        let outcome = panic::catch_unwind(AssertUnwindSafe(scenario))
+            .unwrap_or_else(|payload| Err(panic_message(&*payload)))
+            .and_then(|()| no_children_left());
+        let ms = start.elapsed().as_millis();
+        match outcome {
+            Ok(()) => {
+                passed += 1;
+                println!("ok   {name} ({ms} ms)");
+            }
+            Err(why) => {
+                failed += 1;
+                println!("FAIL {name} ({ms} ms): {why}");
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string())
+}
+
+macro_rules! check {
+    ($cond:expr, $($why:tt)+) => {
+        if !$cond {
+            return Err(format!($($why)+));
+        }
+    };
+}
+
+/// The pids whose parent is this process, from /proc/*/stat.
+fn children() -> Vec<u32> {
+    let me = std::process::id();
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid ...": comm may hold spaces, so split after the last ')'.
+        let rest = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
+        if rest.split_whitespace().nth(1) == Some(me.to_string().as_str()) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+fn no_children_left() -> Outcome {
+    let left = children();
+    check!(left.is_empty(), "children left behind: {left:?}");
+    Ok(())
+}
+
+/// Whether `pid` is running (not gone, not a zombie).
+fn running(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let rest = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
+        !matches!(rest.split_whitespace().next(), Some("Z" | "X"))
+    })
+}
+
+fn crash() {
+    panic!("boom at item 7");
+}
+
+fn join_reports_a_panic() -> Outcome {
+    match Process::start(crash).map_err(|e| e.to_string())?.join() {
+        Err(ProcessError::Panicked { message, .. }) if message == "boom at item 7" => Ok(()),
+        other => Err(format!("join gave {other:?}")),
+    }
+}
+
+fn join_reports_other_ends() -> Outcome {
+    let start = |f: fn()| Process::start(f).map_err(|e| e.to_string());
+    let exit = start(|| std::process::exit(3))?.join();
+    check!(
+        matches!(exit, Err(ProcessError::Exited { code: 3, .. })),
+        "exit(3) gave {exit:?}"
+    );
+    let killed = start(|| {
+        let _ = raise(Signal::SIGKILL);
+    })?
+    .join();
+    check!(
+        matches!(
+            killed,
+            Err(ProcessError::Killed {
+                signal: Signal::SIGKILL,
+                ..
+            })
+        ),
+        "SIGKILL gave {killed:?}"
+    );
+    let failed = Process::start(|| Err::<(), _>("no such file"))
+        .map_err(|e| e.to_string())?
+        .join();
+    check!(
+        matches!(&failed, Err(ProcessError::Failed { message, .. }) if message == "no such file"),
+        "an Err gave {failed:?}"
+    );
+    let fine = start(|| ())?.join();
+    check!(fine.is_ok(), "a normal end gave {fine:?}");
+    Ok(())
+}
+
+fn drop_kills_and_reaps() -> Outcome {
+    let child =
+        Process::start(|| thread::sleep(Duration::from_secs(60))).map_err(|e| e.to_string())?;
+    let pid = child.pid();
+    check!(
+        children() == [pid],
+        "the child is not ours: {:?}",
+        children()
+    );
+    let start = Instant::now();
+    drop(child);
+    check!(
+        start.elapsed() < Duration::from_secs(1),
+        "drop took {:?}",
+        start.elapsed()
+    );
+    Ok(())
+}
+
+fn join_timeout_is_bounded() -> Outcome {
+    let mut child =
+        Process::start(|| thread::sleep(Duration::from_millis(300))).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let ended = child
+        .join_timeout(Duration::from_millis(50))
+        .map_err(|e| e.to_string())?;
+    let waited = start.elapsed();
+    check!(!ended, "a 300 ms child ended within 50 ms");
+    check!(
+        (Duration::from_millis(50)..Duration::from_millis(250)).contains(&waited),
+        "join_timeout(50 ms) took {waited:?}"
+    );
+    check!(
+        child.is_alive().map_err(|e| e.to_string())?,
+        "not alive mid-sleep"
+    );
+    let ended = child
+        .join_timeout(Duration::from_secs(5))
+        .map_err(|e| e.to_string())?;
+    check!(
+        ended && start.elapsed() < Duration::from_secs(2),
+        "did not end in time"
+    );
+    child.join().map_err(|e| e.to_string())
+}
+
+/// A child starts a grandchild, then is SIGKILLed: no destructor of the child runs, and
+/// the grandchild dies by its PDEATHSIG.
+fn children_die_with_parent() -> Outcome {
+    let grandchild = Value::new(0u32).map_err(|e| e.to_string())?;
+    let child = Process::start(|| {
+        let g = Process::start(|| thread::sleep(Duration::from_secs(60))).expect("grandchild");
+        grandchild.set(g.pid());
+        let _ = raise(Signal::SIGKILL);
+        drop(g); // never reached
+    })
+    .map_err(|e| e.to_string())?;
+    let end = child.join();
+    check!(
+        matches!(end, Err(ProcessError::Killed { .. })),
+        "child ended {end:?}"
+    );
+    let g = grandchild.get();
+    check!(g != 0, "the grandchild was not started");
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while running(g) && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(5));
+    }
+    if running(g) {
+        let _ = kill(Pid::from_raw(g as i32), Signal::SIGKILL);
+        return Err(format!("grandchild {g} outlived its parent"));
+    }
+    Ok(())
+}
+
+fn pool_maps_in_order() -> Outcome {
+    let pool = Pool::new(4);
+    let squares = pool
+        .map(|n: u64| n * n, 0..100_003u64)
+        .map_err(|e| e.to_string())?;
+    check!(
+        squares == (0..100_003u64).map(|n| n * n).collect::<Vec<_>>(),
+        "squares out of order"
+    );
+    // Items that are not serde types, a closure borrowing local data, struct-like results.
+    let names = ["ada", "grace", "linus"];
+    let suffix = String::from("!");
+    let out = pool
+        .map(|s: &str| (s.len(), format!("{s}{suffix}")), names)
+        .map_err(|e| e.to_string())?;
+    check!(
+        out == [
+            (3, "ada!".into()),
+            (5, "grace!".into()),
+            (5, "linus!".into())
+        ],
+        "{out:?}"
+    );
+    let single = Pool::new(1)
+        .map(|n: i32| n - 1, [1, 2, 3])
+        .map_err(|e| e.to_string())?;
+    check!(single == [0, 1, 2], "{single:?}");
+    Ok(())
+}
+
+fn pool_worker_sigkilled() -> Outcome {
+    let start = Instant::now();
+    // One worker is stuck on item 0 for a minute, another is SIGKILLed at item 500:
+    // map must neither wait for the stuck one nor for results the dead one owed.
+    let result = Pool::new(4).map(
+        |n: u32| {
+            if n == 0 {
+                thread::sleep(Duration::from_secs(60));
+            }
+            if n == 500 {
+                let _ = raise(Signal::SIGKILL);
+            }
+            n
+        },
+        0..1000u32,
+    );
+    let took = start.elapsed();
+    check!(took < Duration::from_secs(1), "map took {took:?}");
+    match result {
+        Err(PoolError::Worker(ProcessError::Killed {
+            signal: Signal::SIGKILL,
+            ..
+        })) => Ok(()),
+        other => Err(format!("map gave {other:?}")),
+    }
+}
+
+fn pool_worker_panic_and_abort() -> Outcome {
+    let pool = Pool::new(3);
+    let panicked = pool.map(
+        |n: i32| {
+            if n == 42 {
+                panic!("no answers here")
+            } else {
+                n
+            }
+        },
+        0..100,
+    );
+    match &panicked {
+        Err(e @ PoolError::Worker(ProcessError::Panicked { message, .. }))
+            if message == "no answers here" =>
+        {
+            check!(e.to_string().contains("no answers here"), "{e}");
+        }
+        other => return Err(format!("a panic gave {other:?}")),
+    }
+    let aborted = pool.map(
+        |n: i32| if n == 7 { std::process::abort() } else { n },
+        0..10,
+    );
+    check!(
+        matches!(
+            aborted,
+            Err(PoolError::Worker(ProcessError::Killed {
+                signal: Signal::SIGABRT,
+                ..
+            }))
+        ),
+        "an abort gave {aborted:?}"
+    );
+    Ok(())
+}
+
+fn value_fetch_add_is_exact() -> Outcome {
+    let counter = Value::new(0u64).map_err(|e| e.to_string())?;
+    let workers = (0..4)
+        .map(|_| {
+            Process::start(|| {
+                for _ in 0..100_000 {
+                    counter.fetch_add(1);
+                }
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    for w in workers {
+        w.join().map_err(|e| e.to_string())?;
+    }
+    check!(counter.get() == 400_000, "counter is {}", counter.get());
+    Ok(())
+}
+
+fn array_updates() -> Outcome {
+    let arr = Array::new([1i32, 2, 3, 4, 5]).map_err(|e| e.to_string())?;
+    let max = Value::new(i64::MIN).map_err(|e| e.to_string())?;
+    let workers = (0..5)
+        .map(|num| {
+            let (arr, max) = (&arr, &max);
+            Process::start(move || {
+                for i in 0..arr.len() {
+                    arr.fetch_add(i, num);
+                }
+                max.update(|m| m.max(i64::from(num) * 100));
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    for w in workers {
+        w.join().map_err(|e| e.to_string())?;
+    }
+    check!(arr.to_vec() == [11, 12, 13, 14, 15], "array is {arr:?}");
+    check!(max.get() == 400, "max is {}", max.get());
+    Ok(())
+}
+
+fn queue_carries_items_in_order() -> Outcome {
+    const N: u64 = 100_000;
+    let (tx, mut rx) = Queue::<u64>::new().map_err(|e| e.to_string())?.split();
+    let producer = Process::start_with(tx, |mut tx: Sender<u64>| {
+        for i in 0..N {
+            tx.put(&i)?;
+        }
+        tx.close()
+    })
+    .map_err(|e| e.to_string())?;
+    let mut expected = 0;
+    while let Some(item) = rx.get().map_err(|e| e.to_string())? {
+        check!(item == expected, "got {item}, expected {expected}");
+        expected += 1;
+    }
+    check!(expected == N, "got {expected} items");
+    producer.join().map_err(|e| e.to_string())
+}
+
+/// The fork trap: the consumer child is forked while the parent still holds the sender,
+/// and an unrelated child is forked while it does too. Neither keeps the write end, so the
+/// consumer sees the end as soon as the parent closes its sender.
+fn queue_fork_trap() -> Outcome {
+    let (mut tx, rx) = Queue::<u32>::new().map_err(|e| e.to_string())?.split();
+    let mut consumer = Process::start_with(rx, |mut rx: Receiver<u32>| {
+        let mut sum = 0;
+        while let Some(item) = rx.get().map_err(|e| e.to_string())? {
+            sum += item;
+        }
+        if sum == 4950 {
+            Ok(())
+        } else {
+            Err(format!("sum {sum}"))
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    let bystander =
+        Process::start(|| thread::sleep(Duration::from_secs(60))).map_err(|e| e.to_string())?;
+    for i in 0..100 {
+        tx.put(&i).map_err(|e| e.to_string())?;
+    }
+    tx.close().map_err(|e| e.to_string())?;
+    let ended = consumer
+        .join_timeout(Duration::from_secs(5))
+        .map_err(|e| e.to_string())?;
+    check!(
+        ended,
+        "the consumer never saw the end: an inherited write end is open"
+    );
+    consumer.join().map_err(|e| e.to_string())?;
+    drop(bystander);
+    Ok(())
+}
+
+fn queue_many_producers_big_items() -> Outcome {
+    let (tx, mut rx) = Queue::<(u32, u32, Vec<u8>)>::new()
+        .map_err(|e| e.to_string())?
+        .split();
+    let mut producers = Vec::new();
+    for p in 0..3u32 {
+        let mine = tx.try_clone().map_err(|e| e.to_string())?;
+        let producer = Process::start_with(mine, move |mut tx: Sender<(u32, u32, Vec<u8>)>| {
+            for i in 0..300u32 {
+                // Every 10th item is 10 KB: three fragments, interleaved with the others'.
+                let size = if i % 10 == 0 {
+                    10_000
+                } else {
+                    (i % 50) as usize
+                };
+                tx.put(&(p, i, vec![p as u8; size]))?;
+            }
+            tx.close()
+        })
+        .map_err(|e| e.to_string())?;
+        producers.push(producer);
+    }
+    drop(tx);
+    let mut next = [0u32; 3];
+    while let Some((p, i, bytes)) = rx.get().map_err(|e| e.to_string())? {
+        let p = p as usize;
+        check!(
+            i == next[p],
+            "producer {p}: got item {i}, expected {}",
+            next[p]
+        );
+        let size = if i % 10 == 0 {
+            10_000
+        } else {
+            (i % 50) as usize
+        };
+        check!(
+            bytes == vec![p as u8; size],
+            "producer {p} item {i} garbled"
+        );
+        next[p] += 1;
+    }
+    check!(next == [300; 3], "got {next:?} items");
+    for producer in producers {
+        producer.join().map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn queue_end_not_handed_over() -> Outcome {
+    let (mut tx, mut rx) = Queue::<u8>::new().map_err(|e| e.to_string())?.split();
+    tx.put(&1).map_err(|e| e.to_string())?; // buffered in the parent when the child forks
+    let child = Process::start(|| tx.put(&2)).map_err(|e| e.to_string())?;
+    let end = child.join();
+    check!(
+        matches!(&end, Err(ProcessError::Failed { message, .. }) if message.contains("belongs to another process")),
+        "{end:?}"
+    );
+    tx.close().map_err(|e| e.to_string())?;
+    check!(rx.get().map_err(|e| e.to_string())? == Some(1), "item 1");
+    check!(
+        rx.get().map_err(|e| e.to_string())?.is_none(),
+        "only item 1, once"
+    );
+    Ok(())
+}
+
+fn queue_empty_vs_closed() -> Outcome {
+    let (tx, mut rx) = Queue::<String>::new().map_err(|e| e.to_string())?.split();
+    let producer = Process::start_with(tx, |mut tx: Sender<String>| {
+        thread::sleep(Duration::from_millis(300));
+        tx.put(&"late".to_string())?;
+        tx.close()
+    })
+    .map_err(|e| e.to_string())?;
+    let got = rx
+        .get_timeout(Duration::from_millis(50))
+        .map_err(|e| e.to_string())?;
+    check!(got == Got::Empty, "first look: {got:?}");
+    let got = rx
+        .get_timeout(Duration::from_secs(5))
+        .map_err(|e| e.to_string())?;
+    check!(got == Got::Item("late".to_string()), "second look: {got:?}");
+    let got = rx
+        .get_timeout(Duration::from_secs(5))
+        .map_err(|e| e.to_string())?;
+    check!(got == Got::Closed, "third look: {got:?}");
+    producer.join().map_err(|e| e.to_string())
+}
+
+fn refuses_with_a_second_thread() -> Outcome {
+    let (stop, stopped) = mpsc::channel::<()>();
+    let thread = thread::spawn(move || stopped.recv());
+    let start = Instant::now();
+    let refused = Process::start(|| ());
+    let took = start.elapsed();
+    stop.send(()).map_err(|e| e.to_string())?;
+    let _ = thread.join();
+    check!(took < Duration::from_secs(1), "took {took:?}");
+    match refused {
+        Err(e @ ProcessError::Threaded { threads: 2 }) => {
+            check!(e.to_string().contains("threads"), "{e}");
+        }
+        other => return Err(format!("start gave {other:?}")),
+    }
+    // One thread again: forking works again.
+    Process::start(|| ())
+        .map_err(|e| e.to_string())?
+        .join()
+        .map_err(|e| e.to_string())
+}
