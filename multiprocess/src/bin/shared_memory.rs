@@ -1,0 +1,42 @@
+//! 共享内存 (shared memory): five processes add to a shared number and a shared array.
+//!
+//! Python's `Value('i', 0)` and `Array('i', [1, 2, 3, 4, 5])` become
+//! [`shared::Value`] and [`shared::Array`] of `i32`: atomics in an anonymous `MAP_SHARED`
+//! mapping made before the children are forked, so all of them see the same memory. The
+//! Python worker's `shared_num.value += num` is a read and then a write, and two
+//! processes that both read before either writes lose an update (CPython bpo-16998);
+//! here `fetch_add` is one atomic instruction, so the total is always right. The
+//! children borrow the values: fork gives each the parent's memory, mapping included.
+//!
+//! Run: `cargo run -p multiprocess --bin shared_memory`
+//!
+//! Prints:
+//!
+//! ```text
+//! shared_num: 10
+//! shared_arr: [11, 12, 13, 14, 15]
+//! ```
+
+use anyhow::Context;
+use shared::{Array, Process, Value};
+
+fn main() -> anyhow::Result<()> {
+    let shared_num = Value::new(0).context("mapping the shared number")?;
+    let shared_arr = Array::new([1, 2, 3, 4, 5]).context("mapping the shared array")?;
+    let processes = (0..5)
+        .map(|i| Process::start(|| worker(i, &shared_num, &shared_arr)))
+        .collect::<Result<Vec<_>, _>>()?;
+    for p in processes {
+        p.join()?;
+    }
+    println!("shared_num: {}", shared_num.get());
+    println!("shared_arr: {:?}", shared_arr.to_vec());
+    Ok(())
+}
+
+fn worker(num: i32, shared_num: &Value<i32>, shared_arr: &Array<i32>) {
+    shared_num.fetch_add(num);
+    for i in 0..shared_arr.len() {
+        shared_arr.fetch_add(i, num);
+    }
+}
