@@ -34,6 +34,9 @@ pub fn run(program: &Path, args: &[String], timeout: Duration) -> io::Result<Out
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
+        // A failing example prints `Error: ...`; with these set, anyhow adds a backtrace.
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
         .spawn()?;
     let pid = child.id();
     let group = Pid::from_raw(pid as i32);

@@ -1,0 +1,242 @@
+//! 异步编程: the asyncio chapter. Timings are the point of these examples, so each case
+//! bounds its wall time, with slack for a slow machine running other examples meanwhile.
+
+use super::{Case, Env};
+use crate::expect::{Block, Expect, Line, Prop, exact, pattern};
+use crate::http_server::{PAGES, page_body};
+
+pub fn cases(env: &Env) -> Vec<Case> {
+    let workers = |word: &str| {
+        (0..5)
+            .map(|i| exact(format!("Worker {i} is {word}")))
+            .collect::<Vec<_>>()
+    };
+    let page = |n: usize| format!("{}/page/{n}", env.http);
+    let body = |n: usize| exact(page_body(n).trim_end());
+    vec![
+        // Five one-second sleeps overlap: about one second in all, not five.
+        Case::new(
+            "async_basic",
+            Expect::stdout([
+                Block::unordered(workers("starting")),
+                Block::unordered(workers("finished")),
+            ])
+            .wall(0.9, 2.5),
+        ),
+        // Pages 0..3 take 1.5, 1 and 0.5 s, so they arrive last to first: printed in URL
+        // order, and fetched at once (1.5 s in all, where one after another takes 3 s).
+        with_args(
+            "async_fetch",
+            "async_fetch",
+            (0..PAGES).map(page).collect(),
+            Expect::stdout([Block::ordered((0..PAGES).map(body))]).wall(1.4, 2.6),
+        ),
+        with_args(
+            "async_fetch/one-fails",
+            "async_fetch",
+            vec![page(0), env.refused.clone(), page(2)],
+            Expect::stdout([Block::ordered([body(0), body(2)])])
+                .stderr([Block::ordered([
+                    pattern(format!(
+                        "failed: {}: {{..}}Connection refused{{..}}",
+                        env.refused
+                    )),
+                    exact("Error: 1 of 3 URLs could not be fetched"),
+                ])])
+                .code(1)
+                .wall(1.4, 2.6),
+        ),
+        with_args(
+            "async_fetch/http-500",
+            "async_fetch",
+            vec![page(2), format!("{}/fail", env.http), page(1)],
+            Expect::stdout([Block::ordered([body(2), body(1)])])
+                .stderr([Block::ordered([
+                    exact(format!(
+                        "failed: {}/fail: HTTP status server error (500 Internal Server Error)",
+                        env.http
+                    )),
+                    exact("Error: 1 of 3 URLs could not be fetched"),
+                ])])
+                .code(1)
+                .wall(0.9, 2.1),
+        ),
+        with_args(
+            "async_fetch/not-a-url",
+            "async_fetch",
+            vec!["example.com".to_string()],
+            Expect::stdout([])
+                .stderr([Block::ordered(error_lines(
+                    "`example.com` is not a URL (usage: async_fetch [http(s)://URL...])",
+                    "relative URL without a base",
+                ))])
+                .code(1)
+                .wall(0.0, 2.0),
+        ),
+        // One item a second, each consumed before the next is produced (one thread: the
+        // producer runs until it sleeps), none lost, and the run ends once all are consumed.
+        Case::new(
+            "async_queue",
+            Expect::stdout([Block::ordered((0..5).flat_map(|i| {
+                [
+                    exact(format!("Produced {i}")),
+                    exact(format!("Consumed {i}")),
+                ]
+            }))])
+            .wall(4.9, 6.5),
+        ),
+        // Two permits: 2 + 2 + 1 workers, a second each.
+        Case::new(
+            "async_semaphore",
+            Expect::stdout([Block::interleaved((0..5).map(|i| {
+                vec![
+                    exact(format!("Worker {i} is starting")),
+                    exact(format!("Worker {i} is finished")),
+                ]
+            }))])
+            .prop(in_flight(2))
+            .wall(2.9, 4.5),
+        ),
+        Case::new(
+            "async_hello",
+            Expect::stdout([Block::ordered([exact("Hello")])]).wall(0.9, 2.0),
+        ),
+    ]
+}
+
+fn with_args(name: &str, bin: &'static str, args: Vec<String>, expect: Expect) -> Case {
+    Case {
+        name: name.to_string(),
+        args,
+        ..Case::new(bin, expect)
+    }
+}
+
+/// What `fn main() -> anyhow::Result<()>` prints on stderr for an error with one cause.
+fn error_lines(error: &str, cause: &str) -> [Line; 4] {
+    [
+        exact(format!("Error: {error}")),
+        exact(""),
+        exact("Caused by:"),
+        exact(format!("    {cause}")),
+    ]
+}
+
+/// The most workers between their `starting` and `finished` lines at one time is exactly
+/// `limit`: never more (the limit holds) and sometimes that many (they do overlap).
+fn in_flight(limit: usize) -> Prop {
+    Prop::new("workers at once", move |run, _| {
+        let (mut now, mut most) = (0usize, 0usize);
+        for line in run.stdout.lines() {
+            if line.ends_with(" is starting") {
+                now += 1;
+                most = most.max(now);
+            } else if line.ends_with(" is finished") {
+                now = now.saturating_sub(1);
+            }
+        }
+        match most.cmp(&limit) {
+            std::cmp::Ordering::Equal => Ok(()),
+            std::cmp::Ordering::Greater => Err(format!(
+                "{most} workers were between starting and finished at once; the limit is {limit}"
+            )),
+            std::cmp::Ordering::Less => Err(format!(
+                "at most {most} worker(s) ran at once; {limit} should have overlapped"
+            )),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expect::Run;
+
+    fn run(stdout: &str) -> Run<'_> {
+        Run {
+            stdout,
+            stderr: "",
+            code: Some(0),
+            wall: None,
+            pid: None,
+        }
+    }
+
+    fn semaphore() -> Expect {
+        let env = Env::offline();
+        cases(&env)
+            .into_iter()
+            .find(|c| c.name == "async_semaphore")
+            .unwrap()
+            .expect
+    }
+
+    fn lines(events: &[(usize, &str)]) -> String {
+        events
+            .iter()
+            .map(|(i, word)| format!("Worker {i} is {word}\n"))
+            .collect()
+    }
+
+    #[test]
+    fn two_at_a_time_passes() {
+        let out = lines(&[
+            (0, "starting"),
+            (1, "starting"),
+            (1, "finished"),
+            (2, "starting"),
+            (0, "finished"),
+            (3, "starting"),
+            (2, "finished"),
+            (3, "finished"),
+            (4, "starting"),
+            (4, "finished"),
+        ]);
+        semaphore().check(&run(&out)).unwrap();
+    }
+
+    #[test]
+    fn three_at_once_fails() {
+        let out = lines(&[
+            (0, "starting"),
+            (1, "starting"),
+            (2, "starting"),
+            (0, "finished"),
+            (1, "finished"),
+            (2, "finished"),
+            (3, "starting"),
+            (4, "starting"),
+            (3, "finished"),
+            (4, "finished"),
+        ]);
+        let err = semaphore().check(&run(&out)).unwrap_err();
+        assert!(
+            err.contains("3 workers were between starting and finished at once; the limit is 2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn one_at_a_time_fails() {
+        let out: String = (0..5)
+            .map(|i| lines(&[(i, "starting"), (i, "finished")]))
+            .collect();
+        let err = semaphore().check(&run(&out)).unwrap_err();
+        assert!(err.contains("at most 1 worker(s) ran at once"), "{err}");
+    }
+
+    #[test]
+    fn fetched_bodies_out_of_url_order_fail() {
+        let env = Env::offline();
+        let fetch = cases(&env)
+            .into_iter()
+            .find(|c| c.name == "async_fetch")
+            .unwrap();
+        assert_eq!(fetch.args[0], format!("{}/page/0", env.http));
+        let in_order: String = (0..PAGES).map(page_body).collect();
+        fetch.expect.check(&run(&in_order)).unwrap();
+        let as_they_came: String = (0..PAGES).rev().map(page_body).collect();
+        let err = fetch.expect.check(&run(&as_they_came)).unwrap_err();
+        assert!(err.contains("stdout line 1: unexpected line"), "{err}");
+    }
+}
