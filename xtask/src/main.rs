@@ -2,10 +2,14 @@
 //!
 //! - `cargo xtask verify [--repeat N] [--jobs N] [NAME...]`: build every example, run them
 //!   concurrently and check what each prints against its expectation.
+//! - `cargo xtask bench [--quick] [--runs N] [ROW...]`: each pattern at scale, Rust against
+//!   Python and the best Rust peer; writes target/bench/report.md and a chart.
 
+mod bench;
 mod catalogue;
 mod exec;
 mod expect;
+mod http_server;
 mod verify;
 
 use std::process::ExitCode;
@@ -16,12 +20,17 @@ usage: cargo xtask <task>
 tasks:
   verify [--repeat N] [--jobs N] [NAME...]
       build every example, run each (N times) and check its output;
-      NAME runs only the examples with that binary or case name";
+      NAME runs only the examples with that binary or case name
+  bench [--quick] [--runs N] [ROW...]
+      time each pattern at scale (release build), Rust against Python and the
+      best Rust peer; writes target/bench/report.md and speedup.svg;
+      --quick: small sizes, a smoke test; ROW runs only those rows";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("verify") => verify::Options::parse(&args[1..]).and_then(|o| verify::run(&o)),
+        Some("bench") => bench::Options::parse(&args[1..]).and_then(|o| bench::run(&o)),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

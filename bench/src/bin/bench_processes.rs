@@ -1,0 +1,146 @@
+//! Process workloads for `cargo xtask bench`: `bench_processes <workload> <n>`. Each is the
+//! multiprocess examples' pattern on `shared`'s primitives, and prints its result.
+//!
+//! - `process_spawn n`: `Process::start` n children that do nothing, then `join` them all;
+//!   prints how many ended well.
+//! - `pool_map n`: `Pool::new(4).map(square, 0..n)`; prints the sum of the squares.
+//! - `shared_value n`: 4 processes each `fetch_add(1)` on one `shared_memory::Value<u64>`
+//!   n times; prints the total. (An atomic add, where Python takes `get_lock()`.)
+//! - `process_queue n`: a child `put`s 0..n on a `queue::Queue<u64>`, the parent `get`s
+//!   them until every sender is gone; prints the sum.
+//! - `pipe n`: the process queue's limit. A child process (this binary again, as
+//!   `pipe_writer n`) writes 0..n as 8-byte integers to its stdout, a pipe, through a 64 KiB
+//!   `BufWriter`; the parent reads them through a 64 KiB `BufReader` and prints the sum.
+//!
+//! `Process::start` forks, and refuses in a process with more than one thread: nothing
+//! here starts a thread.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::os::fd::AsFd;
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, bail};
+use bench::{square, unknown, workload_args};
+use shared::pool::Pool;
+use shared::process::Process;
+use shared::queue::{Queue, Sender};
+use shared::shared_memory::Value;
+
+const BUFFER: usize = 64 * 1024;
+const PROCESSES: usize = 4;
+
+fn main() -> anyhow::Result<()> {
+    let (name, n) = workload_args()?;
+    let result = match name.as_str() {
+        "process_spawn" => process_spawn(n)?,
+        "pool_map" => pool_map(n)?,
+        "shared_value" => shared_value(n)?,
+        "process_queue" => process_queue(n)?,
+        "pipe" => pipe(n)?,
+        "pipe_writer" => return pipe_writer(n),
+        _ => {
+            return Err(unknown(
+                &name,
+                &[
+                    "process_spawn",
+                    "pool_map",
+                    "shared_value",
+                    "process_queue",
+                    "pipe",
+                ],
+            ));
+        }
+    };
+    println!("{result}");
+    Ok(())
+}
+
+fn process_spawn(n: u64) -> anyhow::Result<u64> {
+    let children = (0..n)
+        .map(|_| Process::start(|| ()))
+        .collect::<Result<Vec<_>, _>>()
+        .context("starting a process")?;
+    let mut ended_well = 0;
+    for child in children {
+        child.join()?;
+        ended_well += 1;
+    }
+    Ok(ended_well)
+}
+
+fn pool_map(n: u64) -> anyhow::Result<u64> {
+    let squares = Pool::new(PROCESSES).map(square, 0..n)?;
+    Ok(squares.iter().sum())
+}
+
+fn shared_value(n: u64) -> anyhow::Result<u64> {
+    let total = Value::new(0u64).context("mapping the shared value")?;
+    let workers = (0..PROCESSES)
+        .map(|_| {
+            let total = &total;
+            Process::start(move || {
+                for _ in 0..n {
+                    total.fetch_add(1);
+                }
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .context("starting a worker")?;
+    for worker in workers {
+        worker.join()?;
+    }
+    Ok(total.get())
+}
+
+fn process_queue(n: u64) -> anyhow::Result<u64> {
+    let (tx, mut rx) = Queue::<u64>::new().context("opening the queue")?.split();
+    let producer = Process::start_with(tx, move |mut q: Sender<u64>| -> io::Result<()> {
+        for i in 0..n {
+            q.put(&i)?;
+        }
+        q.close()
+    })
+    .context("starting the producer")?;
+    let mut sum = 0;
+    while let Some(item) = rx.get().context("reading the queue")? {
+        sum += item;
+    }
+    producer.join()?;
+    Ok(sum)
+}
+
+fn pipe(n: u64) -> anyhow::Result<u64> {
+    let exe = std::env::current_exe().context("finding this executable")?;
+    let mut child = Command::new(exe)
+        .args(["pipe_writer", &n.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting the writer process")?;
+    let mut reader = BufReader::with_capacity(BUFFER, child.stdout.take().expect("piped"));
+    let mut sum = 0u64;
+    let mut item = [0u8; 8];
+    for _ in 0..n {
+        reader
+            .read_exact(&mut item)
+            .context("reading from the pipe")?;
+        sum += u64::from_le_bytes(item);
+    }
+    let status = child.wait().context("waiting for the writer")?;
+    if !status.success() {
+        bail!("the writer process failed: {status}");
+    }
+    Ok(sum)
+}
+
+fn pipe_writer(n: u64) -> anyhow::Result<()> {
+    // Straight to the fd: `Stdout`'s line buffering would flush at every 0x0a byte.
+    let fd = io::stdout().as_fd().try_clone_to_owned()?;
+    let mut out = BufWriter::with_capacity(BUFFER, File::from(fd));
+    for i in 0..n {
+        out.write_all(&i.to_le_bytes())
+            .context("writing to the pipe")?;
+    }
+    out.flush().context("writing to the pipe")?;
+    Ok(())
+}

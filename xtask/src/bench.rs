@@ -1,0 +1,694 @@
+//! `cargo xtask bench`: each tutorial pattern at a scale where its cost shows, as whole
+//! processes, Rust (the `bench` package, built `--release`) against the project's Python
+//! scripts of the same pattern (bench/python/) and, where there is one, the best Rust peer.
+//!
+//! Each run's printed result is checked, so a fast wrong answer fails its row. The runs of
+//! a row alternate between the contenders; the report gives medians, peak memory and the
+//! ratios, checks each target, and goes to `target/bench/report.md` with a chart beside it.
+
+mod measure;
+mod report;
+mod svg;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use measure::Sample;
+
+pub struct Options {
+    pub quick: bool,
+    /// `None`: the default for the mode (5 runs, 3 with `--quick`).
+    pub runs: Option<usize>,
+    pub names: Vec<String>,
+}
+
+impl Options {
+    pub fn parse(args: &[String]) -> anyhow::Result<Options> {
+        let mut options = Options {
+            quick: false,
+            runs: None,
+            names: Vec::new(),
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--quick" => options.quick = true,
+                "--runs" => {
+                    let value = args.next().context("--runs needs a number")?;
+                    match value.parse() {
+                        Ok(n) if n > 0 => options.runs = Some(n),
+                        _ => bail!("--runs needs a whole number above 0, got `{value}`"),
+                    }
+                }
+                flag if flag.starts_with('-') => {
+                    bail!("unknown option `{flag}` (try `cargo xtask --help`)")
+                }
+                name => {
+                    if !ROWS.iter().any(|r| r.name == name) {
+                        let known: Vec<&str> = ROWS.iter().map(|r| r.name).collect();
+                        bail!(
+                            "no bench row named `{name}`; the rows are: {}",
+                            known.join(", ")
+                        );
+                    }
+                    options.names.push(name.to_string());
+                }
+            }
+        }
+        Ok(options)
+    }
+
+    fn runs(&self) -> usize {
+        self.runs.unwrap_or(if self.quick { 3 } else { 5 })
+    }
+}
+
+/// A Rust contender: a binary of the `bench` package and the workload it runs.
+pub struct Rust {
+    pub label: &'static str,
+    pub bin: &'static str,
+    pub workload: &'static str,
+}
+
+/// What a row must show to meet its target.
+pub struct Target {
+    /// Python's median time over Rust's must reach this.
+    pub vs_python: f64,
+    /// The peer's median time over Rust's must reach this (0.5: at least half its throughput).
+    pub vs_peer: Option<f64>,
+}
+
+pub struct Row {
+    pub name: &'static str,
+    pub pattern: &'static str,
+    pub full: u64,
+    pub quick: u64,
+    /// What the workload does at size n, for the report.
+    pub workload: fn(u64) -> String,
+    /// The result each run must print.
+    pub expected: fn(u64) -> u128,
+    pub rust: Rust,
+    /// The script in bench/python/, run as `python3 <script> <n>`.
+    pub python: &'static str,
+    pub peer: Option<Rust>,
+    pub target: Target,
+    /// Where the Rust time goes, and why it is where it is against the peer.
+    pub note: &'static str,
+}
+
+fn sum_below(n: u64) -> u128 {
+    let n = u128::from(n);
+    n * n.saturating_sub(1) / 2
+}
+
+fn sum_of_squares_below(n: u64) -> u128 {
+    let n = u128::from(n);
+    if n == 0 {
+        0
+    } else {
+        (n - 1) * n * (2 * n - 1) / 6
+    }
+}
+
+/// `1000000` as `1 000 000`.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+const FASTER_THAN_PYTHON: Target = Target {
+    vs_python: 1.0,
+    vs_peer: None,
+};
+
+pub static ROWS: &[Row] = &[
+    Row {
+        name: "process_spawn",
+        pattern: "process spawn + join",
+        full: 200,
+        quick: 20,
+        workload: |n| format!("{} processes started, then joined", grouped(n)),
+        expected: |n| u128::from(n),
+        rust: Rust {
+            label: "shared::Process",
+            bin: "bench_processes",
+            workload: "process_spawn",
+        },
+        python: "process_spawn.py",
+        peer: None,
+        target: FASTER_THAN_PYTHON,
+        note: "Both fork; Python's `Process.start` also sets up a sentinel pipe and runs \
+               its bootstrap in the child, and the interpreter's pages make each fork dearer.",
+    },
+    Row {
+        name: "pool_map",
+        pattern: "process pool map",
+        full: 1_000_000,
+        quick: 20_000,
+        workload: |n| format!("`square` over {} items, 4 workers", grouped(n)),
+        expected: sum_of_squares_below,
+        rust: Rust {
+            label: "shared::Pool",
+            bin: "bench_processes",
+            workload: "pool_map",
+        },
+        python: "pool_map.py",
+        peer: Some(Rust {
+            label: "rayon",
+            bin: "bench_threads",
+            workload: "rayon_map",
+        }),
+        target: Target {
+            vs_python: 10.0,
+            vs_peer: None,
+        },
+        note: "rayon's threads read the items and write the results in place, in memory they \
+               share. The pool forks 4 workers over the 8 MB item vector (copy-on-write page \
+               faults), and every result is postcard-encoded, sent through a pipe and decoded \
+               into the parent's vector: that copy, not the squaring, is the pool's time.",
+    },
+    Row {
+        name: "shared_value",
+        pattern: "shared Value",
+        full: 1_000_000,
+        quick: 20_000,
+        workload: |n| format!("4 processes × {} increments", grouped(n)),
+        expected: |n| 4 * u128::from(n),
+        rust: Rust {
+            label: "shared::Value",
+            bin: "bench_processes",
+            workload: "shared_value",
+        },
+        python: "shared_value.py",
+        peer: None,
+        target: Target {
+            vs_python: 100.0,
+            vs_peer: None,
+        },
+        note: "`shared::Value::fetch_add` is one atomic add on a `MAP_SHARED` page, no lock \
+               (Python takes `get_lock()`, a semaphore, and still runs bytecode per add): the \
+               cost left is the cache line moving between the 2 cores.",
+    },
+    Row {
+        name: "lock_counter",
+        pattern: "lock counter",
+        full: 1_000_000,
+        quick: 20_000,
+        workload: |n| format!("4 threads × {} `Mutex` increments", grouped(n)),
+        expected: |n| 4 * u128::from(n),
+        rust: Rust {
+            label: "std Mutex",
+            bin: "bench_threads",
+            workload: "lock_counter",
+        },
+        python: "lock_counter.py",
+        peer: None,
+        target: FASTER_THAN_PYTHON,
+        note: "An uncontended `Mutex` lock is one atomic instruction, but 4 threads on 2 \
+               cores contend for real and some locks end in a futex wait; Python's GIL runs \
+               one thread at a time, so its lock is almost never contended.",
+    },
+    Row {
+        name: "thread_queue",
+        pattern: "thread queue",
+        full: 1_000_000,
+        quick: 50_000,
+        workload: |n| format!("{} items, 1 producer → 1 consumer", grouped(n)),
+        expected: sum_below,
+        rust: Rust {
+            label: "crossbeam unbounded",
+            bin: "bench_threads",
+            workload: "thread_queue",
+        },
+        python: "thread_queue.py",
+        peer: Some(Rust {
+            label: "std mpsc",
+            bin: "bench_threads",
+            workload: "mpsc_queue",
+        }),
+        target: FASTER_THAN_PYTHON,
+        note: "The example's queue *is* a raw crossbeam-channel `unbounded()` (no wrapper), \
+               so the peer is std's `mpsc::channel`: crossbeam's list channel ported into std \
+               (Rust 1.67), the same design, so the gap is between two builds of it, not a \
+               wrapper's cost.",
+    },
+    Row {
+        name: "process_queue",
+        pattern: "process queue",
+        full: 1_000_000,
+        quick: 50_000,
+        workload: |n| format!("{} items, child process → parent", grouped(n)),
+        expected: sum_below,
+        rust: Rust {
+            label: "shared::Queue",
+            bin: "bench_processes",
+            workload: "process_queue",
+        },
+        python: "process_queue.py",
+        peer: Some(Rust {
+            label: "raw buffered pipe",
+            bin: "bench_processes",
+            workload: "pipe",
+        }),
+        target: Target {
+            vs_python: 100.0,
+            vs_peer: Some(0.5),
+        },
+        note: "The raw pipe writes fixed 8-byte integers through a 64 KiB `BufWriter`. \
+               `shared::Queue` postcard-encodes each item (a 1-3 byte varint here) into 4 KiB \
+               `PIPE_BUF` packets, so that several producers' writes never interleave, and \
+               writes up to 16 packets at once: fewer bytes for as few syscalls, so it can \
+               match or beat the fixed-width pipe; its extra cost is an encode and a decode \
+               per item.",
+    },
+    Row {
+        name: "async_tasks",
+        pattern: "async tasks",
+        full: 100_000,
+        quick: 5_000,
+        workload: |n| format!("{} tasks, each yielding once", grouped(n)),
+        expected: sum_below,
+        rust: Rust {
+            label: "tokio::spawn",
+            bin: "bench_async",
+            workload: "async_tasks",
+        },
+        python: "async_tasks.py",
+        peer: None,
+        target: FASTER_THAN_PYTHON,
+        note: "Each tokio task is one allocation and a few atomic operations; an asyncio task \
+               is a Python object scheduled through the event loop's ready queue.",
+    },
+    Row {
+        name: "async_queue",
+        pattern: "async queue",
+        full: 1_000_000,
+        quick: 50_000,
+        workload: |n| format!("{} items, producer task → consumer task", grouped(n)),
+        expected: sum_below,
+        rust: Rust {
+            label: "tokio mpsc",
+            bin: "bench_async",
+            workload: "async_queue",
+        },
+        python: "async_queue.py",
+        peer: None,
+        target: FASTER_THAN_PYTHON,
+        note: "tokio's channel hands items over without a syscall; a waiting consumer is woken \
+               through the runtime, not the OS.",
+    },
+];
+
+/// A contender's runs.
+#[derive(Debug, Default)]
+pub struct Runs {
+    pub label: String,
+    pub walls: Vec<Duration>,
+    pub max_rss_kib: u64,
+    /// The first failed run: what it printed against what was expected, or how it died.
+    pub failure: Option<String>,
+    /// Why it was not run at all (no python3 on PATH).
+    pub skipped: Option<String>,
+}
+
+impl Runs {
+    fn new(label: &str) -> Runs {
+        Runs {
+            label: label.to_string(),
+            ..Runs::default()
+        }
+    }
+
+    /// The median wall time of the runs, if they all succeeded.
+    pub fn median(&self) -> Option<Duration> {
+        if self.failure.is_some() || self.skipped.is_some() {
+            return None;
+        }
+        median(&self.walls)
+    }
+}
+
+pub struct RowResult {
+    pub row: &'static Row,
+    pub n: u64,
+    pub rust: Runs,
+    pub python: Runs,
+    pub peer: Option<Runs>,
+}
+
+impl RowResult {
+    pub fn failed(&self) -> bool {
+        [Some(&self.rust), Some(&self.python), self.peer.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|r| r.failure.is_some())
+    }
+}
+
+pub fn median(values: &[Duration]) -> Option<Duration> {
+    let mut sorted = values.to_vec();
+    sorted.sort();
+    let mid = sorted.len() / 2;
+    match sorted.len() {
+        0 => None,
+        len if len % 2 == 1 => Some(sorted[mid]),
+        _ => Some((sorted[mid - 1] + sorted[mid]) / 2),
+    }
+}
+
+/// Checks a run's stdout: its last line must be the expected result.
+pub fn check_result(stdout: &str, expected: u128) -> Result<(), String> {
+    let last = stdout.lines().rev().find(|l| !l.trim().is_empty());
+    match last.map(|l| l.trim().parse::<u128>()) {
+        Some(Ok(got)) if got == expected => Ok(()),
+        Some(Ok(got)) => Err(format!("printed {got}, expected {expected}: WRONG RESULT")),
+        Some(Err(_)) => Err(format!(
+            "its last line `{}` is not a number (expected {expected})",
+            last.unwrap_or_default().trim()
+        )),
+        None => Err(format!("printed nothing (expected {expected})")),
+    }
+}
+
+/// Why a sample does not count, if it does not.
+fn judge(sample: &Sample, expected: u128, timeout: Duration) -> Result<(), String> {
+    let tail = |s: &str| {
+        let lines: Vec<&str> = s.lines().collect();
+        lines[lines.len().saturating_sub(8)..].join("\n")
+    };
+    let why = if sample.timed_out {
+        format!("still running after {}s: killed", timeout.as_secs())
+    } else if sample.code != Some(0) {
+        match sample.code {
+            Some(code) => format!("exited with code {code}"),
+            None => "was killed by a signal".to_string(),
+        }
+    } else {
+        check_result(&sample.stdout, expected)?;
+        return Ok(());
+    };
+    let stderr = tail(&sample.stderr);
+    Err(if stderr.is_empty() {
+        why
+    } else {
+        format!("{why}; its stderr ends:\n{stderr}")
+    })
+}
+
+struct Paths {
+    root: PathBuf,
+    target: PathBuf,
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
+}
+
+fn paths() -> anyhow::Result<Paths> {
+    let out = Command::new(cargo())
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .output()
+        .context("running `cargo metadata`")?;
+    if !out.status.success() {
+        bail!(
+            "`cargo metadata` failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let meta: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("reading `cargo metadata`")?;
+    let dir = |key: &str| -> anyhow::Result<PathBuf> {
+        Ok(PathBuf::from(
+            meta[key]
+                .as_str()
+                .with_context(|| format!("cargo metadata has no {key}"))?,
+        ))
+    };
+    Ok(Paths {
+        root: dir("workspace_root")?,
+        target: dir("target_directory")?,
+    })
+}
+
+fn build() -> anyhow::Result<()> {
+    eprintln!("building the workloads: cargo build --release -p bench --bins");
+    let status = Command::new(cargo())
+        .args(["build", "--quiet", "--release", "-p", "bench", "--bins"])
+        .status()
+        .context("running `cargo build`")?;
+    if !status.success() {
+        bail!(
+            "the release build of the bench workloads failed; fix the errors above \
+             (`cargo build --release -p bench` shows them again), then run `cargo xtask bench`"
+        );
+    }
+    Ok(())
+}
+
+/// `python3 --version`, or why there is none.
+fn python_version() -> Result<String, String> {
+    match Command::new("python3").arg("--version").output() {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            Ok(text.trim_start_matches("Python ").to_string())
+        }
+        Ok(out) => Err(format!(
+            "`python3 --version` failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Err(_) => Err("no python3 on PATH".to_string()),
+    }
+}
+
+/// One contender, ready to run.
+struct Contender<'a> {
+    runs: &'a mut Runs,
+    program: PathBuf,
+    args: Vec<String>,
+}
+
+/// Runs every selected row, writes the report; `Ok(true)` when every run's result was right.
+pub fn run(options: &Options) -> anyhow::Result<bool> {
+    let paths = paths()?;
+    build()?;
+    let python = python_version();
+    if let Err(why) = &python {
+        eprintln!("warning: {why}: the Python column will be empty; the Rust rows still run");
+    }
+    let release = paths.target.join("release");
+    let out_dir = if options.quick {
+        paths.target.join("bench").join("quick")
+    } else {
+        paths.target.join("bench")
+    };
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let launcher_exe = release.join("bench_run");
+    let report_file = out_dir.join("last-run.txt");
+    let launcher = measure::Launcher {
+        exe: &launcher_exe,
+        report: &report_file,
+    };
+    let scripts = paths.root.join("bench").join("python");
+    let runs = options.runs();
+    let timeout = Duration::from_secs(if options.quick { 60 } else { 600 });
+    let mode = if options.quick { "quick" } else { "full" };
+    eprintln!("{mode} sizes, {runs} runs of each contender, alternating");
+
+    let mut results = Vec::new();
+    for row in ROWS
+        .iter()
+        .filter(|r| options.names.is_empty() || options.names.iter().any(|n| n == r.name))
+    {
+        let n = if options.quick { row.quick } else { row.full };
+        let size = n.to_string();
+        let mut result = RowResult {
+            row,
+            n,
+            rust: Runs::new(row.rust.label),
+            python: Runs::new("Python"),
+            peer: row.peer.as_ref().map(|p| Runs::new(p.label)),
+        };
+        let rust_args = |r: &Rust| vec![r.workload.to_string(), size.clone()];
+        let mut contenders = vec![Contender {
+            program: release.join(row.rust.bin),
+            args: rust_args(&row.rust),
+            runs: &mut result.rust,
+        }];
+        match &python {
+            Ok(_) => contenders.push(Contender {
+                program: PathBuf::from("python3"),
+                args: vec![scripts.join(row.python).display().to_string(), size.clone()],
+                runs: &mut result.python,
+            }),
+            Err(why) => result.python.skipped = Some(why.clone()),
+        }
+        if let (Some(peer), Some(runs)) = (&row.peer, result.peer.as_mut()) {
+            contenders.push(Contender {
+                program: release.join(peer.bin),
+                args: rust_args(peer),
+                runs,
+            });
+        }
+        eprint!("{:<14} n={size:<8}", row.name);
+        for run in 0..runs {
+            // Alternate the order so that neither side always runs first.
+            let order: Vec<usize> = if run % 2 == 0 {
+                (0..contenders.len()).collect()
+            } else {
+                (0..contenders.len()).rev().collect()
+            };
+            for i in order {
+                let c = &mut contenders[i];
+                if c.runs.failure.is_some() {
+                    continue;
+                }
+                match measure::run(Some(&launcher), &c.program, &c.args, timeout) {
+                    Ok(sample) => match judge(&sample, (row.expected)(n), timeout) {
+                        Ok(()) => {
+                            c.runs.walls.push(sample.wall);
+                            c.runs.max_rss_kib = c.runs.max_rss_kib.max(sample.max_rss_kib);
+                        }
+                        Err(why) => c.runs.failure = Some(why),
+                    },
+                    Err(err) => {
+                        c.runs.failure =
+                            Some(format!("could not start {}: {err}", c.program.display()))
+                    }
+                }
+            }
+            eprint!(".");
+        }
+        eprintln!();
+        for c in &contenders {
+            if let Some(why) = &c.runs.failure {
+                eprintln!(
+                    "FAIL  {} / {} (`{} {}`): {why}",
+                    row.name,
+                    c.runs.label,
+                    c.program.display(),
+                    c.args.join(" ")
+                );
+            }
+        }
+        drop(contenders);
+        results.push(result);
+    }
+
+    let _ = std::fs::remove_file(&report_file);
+    let machine = report::Machine::probe(python.as_deref().ok());
+    let chart = out_dir.join("speedup.svg");
+    let report_path = out_dir.join("report.md");
+    let table = report::table(&results);
+    let markdown = report::markdown(&results, &table, &machine, options.quick, runs, &chart);
+    write(&report_path, &markdown)?;
+    write(
+        &chart,
+        &svg::chart(&report::bars(&results), options.quick, runs),
+    )?;
+    println!("{table}");
+    println!("{}", report::targets(&results));
+    println!("report: {}", report_path.display());
+    println!("chart:  {}", chart.display());
+
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|r| r.failed())
+        .map(|r| r.row.name)
+        .collect();
+    if !failed.is_empty() {
+        eprintln!(
+            "bench: {} row(s) FAILED (a run crashed or printed a wrong result): {}; \
+             see FAIL above, then rerun them with `cargo xtask bench {}`",
+            failed.len(),
+            failed.join(", "),
+            failed.join(" ")
+        );
+    }
+    Ok(failed.is_empty())
+}
+
+fn write(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn median_of_odd_even_and_none() {
+        assert_eq!(median(&[ms(5), ms(1), ms(3)]), Some(ms(3)));
+        assert_eq!(
+            median(&[ms(4), ms(1), ms(3), ms(100)]),
+            Some(ms(3) + ms(500) / 1000)
+        );
+        assert_eq!(median(&[]), None);
+    }
+
+    #[test]
+    fn a_wrong_count_fails_and_the_right_one_passes() {
+        assert!(check_result("4000000\n", 4_000_000).is_ok());
+        assert!(check_result("starting\n4000000\n\n", 4_000_000).is_ok());
+        let wrong = check_result("3999998\n", 4_000_000).unwrap_err();
+        assert!(wrong.contains("WRONG RESULT"), "{wrong}");
+        assert!(check_result("", 1).is_err());
+        assert!(check_result("done\n", 1).is_err());
+    }
+
+    #[test]
+    fn a_crash_or_timeout_fails_even_with_the_right_output() {
+        let sample = |code, timed_out| Sample {
+            wall: ms(1),
+            max_rss_kib: 1,
+            stdout: "10\n".to_string(),
+            stderr: "boom".to_string(),
+            code,
+            timed_out,
+        };
+        assert!(judge(&sample(Some(0), false), 10, ms(1)).is_ok());
+        let crashed = judge(&sample(Some(101), false), 10, ms(1)).unwrap_err();
+        assert!(crashed.contains("code 101") && crashed.contains("boom"));
+        assert!(judge(&sample(None, true), 10, ms(1)).is_err());
+    }
+
+    #[test]
+    fn expected_results_are_the_closed_forms() {
+        assert_eq!(sum_below(5), 10);
+        assert_eq!(sum_of_squares_below(4), 1 + 4 + 9);
+        assert_eq!(sum_of_squares_below(0), 0);
+        assert_eq!(sum_of_squares_below(1_000_000), 333_332_833_333_500_000);
+    }
+
+    #[test]
+    fn options_parse_and_bad_ones_are_refused() {
+        let args = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        let o = Options::parse(&args("--quick pool_map --runs 2")).unwrap();
+        assert!(o.quick);
+        assert_eq!((o.runs(), o.names), (2, vec!["pool_map".to_string()]));
+        assert_eq!(Options::parse(&[]).unwrap().runs(), 5);
+        for bad in ["--runs", "--runs 0", "--fast", "no_such_row"] {
+            assert!(Options::parse(&args(bad)).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn grouped_thousands() {
+        assert_eq!(grouped(1_000_000), "1 000 000");
+        assert_eq!(grouped(200), "200");
+        assert_eq!(grouped(5_000), "5 000");
+    }
+}
