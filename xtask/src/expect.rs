@@ -186,15 +186,15 @@ impl Expect {
         if let Err(diff) = match_blocks("stderr", run.stderr, &self.stderr) {
             problems.push(diff);
         }
-        if let (Some((min, max)), Some(wall)) = (self.wall, run.wall) {
-            if wall < min || wall > max {
-                problems.push(format!(
-                    "expected a run of {:.1}s to {:.1}s, took {:.2}s",
-                    min.as_secs_f64(),
-                    max.as_secs_f64(),
-                    wall.as_secs_f64()
-                ));
-            }
+        if let (Some((min, max)), Some(wall)) = (self.wall, run.wall)
+            && (wall < min || wall > max)
+        {
+            problems.push(format!(
+                "expected a run of {:.1}s to {:.1}s, took {:.2}s",
+                min.as_secs_f64(),
+                max.as_secs_f64(),
+                wall.as_secs_f64()
+            ));
         }
         if let Ok(caps) = &stdout {
             for prop in &self.props {

@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::catalogue::{self, Case};
+use crate::catalogue::{self, Case, Env};
 use crate::exec::{self, Outcome};
 use crate::expect::Run;
+use crate::http_server::Server;
 
 pub struct Options {
     pub repeat: usize,
@@ -64,7 +65,7 @@ pub struct Bin {
     pub exe: PathBuf,
 }
 
-/// Every binary of every workspace package but xtask itself.
+/// Every binary of every workspace package but xtask itself and bench's workloads.
 pub fn example_bins() -> anyhow::Result<Vec<Bin>> {
     let out = Command::new(cargo())
         .args(["metadata", "--format-version", "1", "--no-deps"])
@@ -86,7 +87,7 @@ pub fn example_bins() -> anyhow::Result<Vec<Bin>> {
     let mut bins = Vec::new();
     for package in meta["packages"].as_array().into_iter().flatten() {
         let package_name = package["name"].as_str().unwrap_or_default();
-        if package_name == "xtask" {
+        if package_name == "xtask" || package_name == "bench" {
             continue;
         }
         for target in package["targets"].as_array().into_iter().flatten() {
@@ -113,7 +114,9 @@ fn cargo() -> String {
 }
 
 fn build() -> anyhow::Result<()> {
-    eprintln!("building the examples: cargo build --workspace --bins --exclude xtask");
+    eprintln!(
+        "building the examples: cargo build --workspace --bins --exclude xtask --exclude bench"
+    );
     let status = Command::new(cargo())
         .args([
             "build",
@@ -122,6 +125,8 @@ fn build() -> anyhow::Result<()> {
             "--bins",
             "--exclude",
             "xtask",
+            "--exclude",
+            "bench",
         ])
         .status()
         .context("running `cargo build`")?;
@@ -137,7 +142,13 @@ fn build() -> anyhow::Result<()> {
 pub fn run(options: &Options) -> anyhow::Result<bool> {
     build()?;
     let bins = example_bins()?;
-    let cases = catalogue::cases();
+    // Serves async_fetch's pages on 127.0.0.1 until `run` returns.
+    let server = Server::start()?;
+    let env = Env {
+        http: server.base_url(),
+        refused: server.refused_url(),
+    };
+    let cases = catalogue::cases(&env);
     let selected = |name: &str, bin: &str| {
         options.names.is_empty() || options.names.iter().any(|n| n == name || n == bin)
     };
@@ -157,8 +168,10 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
     for bin in bins.iter().filter(|b| selected(&b.name, &b.name)) {
         if !cases.iter().any(|c| c.bin == bin.name) {
             println!(
-                "FAIL  {:<28} no expectation: add a Case for it in xtask/src/catalogue/{}.rs",
-                bin.name, bin.package
+                "FAIL  {:<28} no expectation for {}: add a Case in xtask/src/catalogue/{}.rs",
+                bin.name,
+                bin.src.display(),
+                bin.package
             );
             failed += 1;
         }
@@ -312,6 +325,7 @@ fn run_case(case: &Case, exe: &Path) -> Result<Duration, String> {
 }
 
 /// The ```text block of a source file's `//!` header: the output it shows a reader.
+#[cfg(test)]
 fn header_sample(source: &str) -> Option<String> {
     let header: Vec<&str> = source
         .lines()
@@ -361,7 +375,7 @@ mod tests {
 
     #[test]
     fn every_header_shows_output_its_check_accepts() {
-        let cases = catalogue::cases();
+        let cases = catalogue::cases(&Env::offline());
         let mut problems = Vec::new();
         for bin in example_bins().unwrap() {
             let source = fs::read_to_string(&bin.src).unwrap();
@@ -396,7 +410,7 @@ mod tests {
     #[test]
     fn the_catalogue_names_each_case_once() {
         let mut seen = HashSet::new();
-        for case in catalogue::cases() {
+        for case in catalogue::cases(&Env::offline()) {
             assert!(
                 seen.insert(case.name.clone()),
                 "two cases are named {}",
