@@ -8,19 +8,18 @@
 //!   n times; prints the total. (An atomic add, where Python takes `get_lock()`.)
 //! - `process_queue n`: a child `put`s 0..n on a `queue::Queue<u64>`, the parent `get`s
 //!   them until every sender is gone; prints the sum.
-//! - `pipe n`: the process queue's limit. A child process (this binary again, as
-//!   `pipe_writer n`) writes 0..n as 8-byte integers to its stdout, a pipe, through a 64 KiB
-//!   `BufWriter`; the parent reads them through a 64 KiB `BufReader` and prints the sum.
+//! - `pipe n`: the process queue's limit. A forked child (started like the queue's
+//!   producer, so both pay the same start-up) writes 0..n as 8-byte integers to a raw pipe
+//!   through a 64 KiB `BufWriter`; the parent reads them through a 64 KiB `BufReader` and
+//!   prints the sum.
 //!
 //! `Process::start` forks, and refuses in a process with more than one thread: nothing
 //! here starts a thread.
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::os::fd::AsFd;
-use std::process::{Command, Stdio};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use bench::{square, unknown, workload_args};
 use shared::pool::Pool;
 use shared::process::Process;
@@ -38,7 +37,6 @@ fn main() -> anyhow::Result<()> {
         "shared_value" => shared_value(n)?,
         "process_queue" => process_queue(n)?,
         "pipe" => pipe(n)?,
-        "pipe_writer" => return pipe_writer(n),
         _ => {
             return Err(unknown(
                 &name,
@@ -111,13 +109,16 @@ fn process_queue(n: u64) -> anyhow::Result<u64> {
 }
 
 fn pipe(n: u64) -> anyhow::Result<u64> {
-    let exe = std::env::current_exe().context("finding this executable")?;
-    let mut child = Command::new(exe)
-        .args(["pipe_writer", &n.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("starting the writer process")?;
-    let mut reader = BufReader::with_capacity(BUFFER, child.stdout.take().expect("piped"));
+    let (read_end, write_end) = nix::unistd::pipe().context("opening the pipe")?;
+    let writer = Process::start(move || -> io::Result<()> {
+        let mut out = BufWriter::with_capacity(BUFFER, File::from(write_end));
+        for i in 0..n {
+            out.write_all(&i.to_le_bytes())?;
+        }
+        out.flush()
+    })
+    .context("starting the writer")?;
+    let mut reader = BufReader::with_capacity(BUFFER, File::from(read_end));
     let mut sum = 0u64;
     let mut item = [0u8; 8];
     for _ in 0..n {
@@ -126,21 +127,6 @@ fn pipe(n: u64) -> anyhow::Result<u64> {
             .context("reading from the pipe")?;
         sum += u64::from_le_bytes(item);
     }
-    let status = child.wait().context("waiting for the writer")?;
-    if !status.success() {
-        bail!("the writer process failed: {status}");
-    }
+    writer.join()?;
     Ok(sum)
-}
-
-fn pipe_writer(n: u64) -> anyhow::Result<()> {
-    // Straight to the fd: `Stdout`'s line buffering would flush at every 0x0a byte.
-    let fd = io::stdout().as_fd().try_clone_to_owned()?;
-    let mut out = BufWriter::with_capacity(BUFFER, File::from(fd));
-    for i in 0..n {
-        out.write_all(&i.to_le_bytes())
-            .context("writing to the pipe")?;
-    }
-    out.flush().context("writing to the pipe")?;
-    Ok(())
 }
