@@ -261,15 +261,41 @@ fn read_message(mut fd: &PrivateFd, payload: &mut Vec<u8>) -> io::Result<Option<
     Ok(Some(index))
 }
 
-fn decode<R: DeserializeOwned>(mut bytes: &[u8], len: usize) -> io::Result<Vec<R>> {
+fn decode<R: DeserializeOwned>(bytes: &[u8], len: usize) -> io::Result<Vec<R>> {
+    // One deserializer for the whole chunk: per item it is then just the decoding.
+    let mut de = postcard::Deserializer::from_bytes(bytes);
     let mut out = Vec::with_capacity(len);
     for _ in 0..len {
-        let (result, rest) = postcard::take_from_bytes(bytes)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-        out.push(result);
-        bytes = rest;
+        match R::deserialize(&mut de) {
+            Ok(item) => out.push(item),
+            Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e)),
+        }
     }
     Ok(out)
+}
+
+/// postcard's output appended to a message buffer (postcard's `ExtendFlavor` goes through
+/// `Extend` a byte at a time).
+struct Append<'a>(&'a mut Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for Append<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
+        self.0.push(byte);
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
+    }
 }
 
 /// The worker's loop, in the child: claim a chunk, map it, send it; until none is left.
@@ -301,8 +327,12 @@ where
         }
         message.clear();
         message.extend_from_slice(&[0; HEADER]);
+        let mut serializer = postcard::Serializer {
+            output: Append(&mut message),
+        };
         for item in items.by_ref().take(end - start) {
-            message = postcard::to_extend(&f(item), message)
+            f(item)
+                .serialize(&mut serializer)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         }
         at = end;
