@@ -18,6 +18,8 @@ use anyhow::{Context, bail};
 
 use measure::Sample;
 
+use crate::workspace;
+
 pub struct Options {
     pub quick: bool,
     /// `None`: the default for the mode (5 runs, 3 with `--quick`).
@@ -410,23 +412,8 @@ struct Paths {
     target: PathBuf,
 }
 
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
-}
-
 fn paths() -> anyhow::Result<Paths> {
-    let out = Command::new(cargo())
-        .args(["metadata", "--format-version", "1", "--no-deps"])
-        .output()
-        .context("running `cargo metadata`")?;
-    if !out.status.success() {
-        bail!(
-            "`cargo metadata` failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let meta: serde_json::Value =
-        serde_json::from_slice(&out.stdout).context("reading `cargo metadata`")?;
+    let meta = workspace::metadata()?;
     let dir = |key: &str| -> anyhow::Result<PathBuf> {
         Ok(PathBuf::from(
             meta[key]
@@ -442,7 +429,7 @@ fn paths() -> anyhow::Result<Paths> {
 
 fn build() -> anyhow::Result<()> {
     eprintln!("building the workloads: cargo build --release -p bench --bins");
-    let status = Command::new(cargo())
+    let status = Command::new(workspace::cargo())
         .args(["build", "--quiet", "--release", "-p", "bench", "--bins"])
         .status()
         .context("running `cargo build`")?;

@@ -71,7 +71,8 @@ pub fn run(program: &Path, args: &[String], timeout: Duration) -> io::Result<Out
     })
 }
 
-fn reader(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<String> {
+/// Reads a child's pipe to its end on a thread of its own, so a full pipe never blocks it.
+pub fn reader(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<String> {
     thread::spawn(move || {
         let mut bytes = Vec::new();
         if let Some(mut pipe) = pipe {

@@ -75,6 +75,20 @@ pub struct Run<'a> {
     pub pid: Option<u32>,
 }
 
+impl Run<'_> {
+    /// A sample output, such as an example header's: exit code 0, no stderr, no timing.
+    #[cfg(test)]
+    pub fn sample(stdout: &str) -> Run<'_> {
+        Run {
+            stdout,
+            stderr: "",
+            code: Some(0),
+            wall: None,
+            pid: None,
+        }
+    }
+}
+
 type PropFn = dyn Fn(&Run<'_>, &Captures) -> Result<(), String> + Send + Sync;
 
 /// A property the example exists to show, checked once its output has matched.
@@ -372,13 +386,7 @@ mod tests {
     use super::*;
 
     fn run(stdout: &str) -> Run<'_> {
-        Run {
-            stdout,
-            stderr: "",
-            code: Some(0),
-            wall: None,
-            pid: None,
-        }
+        Run::sample(stdout)
     }
 
     fn queue() -> Expect {

@@ -11,6 +11,7 @@ mod exec;
 mod expect;
 mod http_server;
 mod verify;
+mod workspace;
 
 use std::process::ExitCode;
 

@@ -13,6 +13,7 @@ use crate::catalogue::{self, Case, Env};
 use crate::exec::{self, Outcome};
 use crate::expect::Run;
 use crate::http_server::Server;
+use crate::workspace;
 
 pub struct Options {
     pub repeat: usize,
@@ -67,18 +68,7 @@ pub struct Bin {
 
 /// Every binary of every workspace package but xtask itself and bench's workloads.
 pub fn example_bins() -> anyhow::Result<Vec<Bin>> {
-    let out = Command::new(cargo())
-        .args(["metadata", "--format-version", "1", "--no-deps"])
-        .output()
-        .context("running `cargo metadata`")?;
-    if !out.status.success() {
-        bail!(
-            "`cargo metadata` failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let meta: serde_json::Value =
-        serde_json::from_slice(&out.stdout).context("reading `cargo metadata`")?;
+    let meta = workspace::metadata()?;
     let target_dir = Path::new(
         meta["target_directory"]
             .as_str()
@@ -109,15 +99,11 @@ pub fn example_bins() -> anyhow::Result<Vec<Bin>> {
     Ok(bins)
 }
 
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
-}
-
 fn build() -> anyhow::Result<()> {
     eprintln!(
         "building the examples: cargo build --workspace --bins --exclude xtask --exclude bench"
     );
-    let status = Command::new(cargo())
+    let status = Command::new(workspace::cargo())
         .args([
             "build",
             "--quiet",
@@ -390,14 +376,7 @@ mod tests {
                 problems.push(format!("{}: no case in the catalogue", bin.name));
                 continue;
             };
-            let run = Run {
-                stdout: &sample,
-                stderr: "",
-                code: Some(0),
-                wall: None,
-                pid: None,
-            };
-            if let Err(diff) = case.expect.check(&run) {
+            if let Err(diff) = case.expect.check(&Run::sample(&sample)) {
                 problems.push(format!(
                     "{}: the header's output fails its check:\n{diff}",
                     bin.name

@@ -8,7 +8,7 @@
 //! had before `exec`, so workloads are started through bench's small `bench_run` launcher
 //! (see its header), which does the `wait4` and reports the wall time and the peak.
 
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
+
+use crate::exec;
 
 /// One finished (or killed) run.
 #[derive(Debug)]
@@ -64,8 +66,8 @@ pub fn run(
         .process_group(0)
         .spawn()?;
     let pid = child.id() as i32;
-    let stdout = reader(child.stdout.take());
-    let stderr = reader(child.stderr.take());
+    let stdout = exec::reader(child.stdout.take());
+    let stderr = exec::reader(child.stderr.take());
     let (done, watch) = mpsc::channel::<()>();
     let watchdog = thread::spawn(move || {
         let expired = watch.recv_timeout(timeout) == Err(mpsc::RecvTimeoutError::Timeout);
@@ -118,16 +120,6 @@ fn wait4(pid: i32) -> io::Result<(i32, u64)> {
             return Err(err);
         }
     }
-}
-
-fn reader(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<String> {
-    thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_end(&mut bytes);
-        }
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
 }
 
 #[cfg(test)]

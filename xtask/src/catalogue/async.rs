@@ -153,13 +153,7 @@ mod tests {
     use crate::expect::Run;
 
     fn run(stdout: &str) -> Run<'_> {
-        Run {
-            stdout,
-            stderr: "",
-            code: Some(0),
-            wall: None,
-            pid: None,
-        }
+        Run::sample(stdout)
     }
 
     fn semaphore() -> Expect {
