@@ -7,8 +7,9 @@
 //!   (Python's `concurrent.futures.ThreadPoolExecutor`), over crossbeam-channel.
 //! - [`process`]: `Process`, a closure run in a forked child with `join` reporting how it
 //!   ended (Python's `multiprocessing.Process`), over nix. [`pool`], [`queue`] and
-//!   [`shared_memory`] are Python's `Pool`, `Queue`, `Value` and `Array` beside it; `pool`
-//!   and `queue` need `process` in the copy, `shared_memory` stands alone.
+//!   [`shared_memory`] are Python's `Pool`, `Queue`, `Value` and `Array` beside it;
+//!   `shared_memory` stands alone, `pool` and `queue` need `process` and `shared_memory`
+//!   in the copy.
 
 pub mod pool;
 pub mod process;

@@ -1,8 +1,9 @@
 //! `Pool`: apply a function to many items on worker processes, results in input order,
 //! like Python's `multiprocessing.Pool(n).map(f, items)`.
 //!
-//! Copy this file with [`process`](crate::process); it needs `nix` (features `mman`,
-//! `poll`), `serde` and `postcard` (feature `use-std`).
+//! Copy this file with [`process`](crate::process) and
+//! [`shared_memory`](crate::shared_memory); it needs `nix` (feature `poll`), `serde` and
+//! `postcard` (feature `use-std`).
 //!
 //! ```
 //! use shared::pool::Pool;
@@ -42,20 +43,18 @@
 use std::cell::Cell;
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::num::NonZeroUsize;
 use std::os::fd::AsFd;
-use std::ptr::NonNull;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, munmap};
 use nix::unistd::pipe2;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::process::{PrivateFd, Process, ProcessError};
+use crate::shared_memory::Value;
 
 /// Chunks per worker: enough to even out uneven items, few enough to be cheap.
 const CHUNKS_PER_WORKER: usize = 4;
@@ -130,7 +129,8 @@ impl Pool {
         }
         let chunk = total.div_ceil(self.processes * CHUNKS_PER_WORKER);
         let chunks = total.div_ceil(chunk);
-        let next_chunk = Counter::new().map_err(io_error("mapping the chunk counter"))?;
+        // The next chunk to claim, in memory the workers share.
+        let next_chunk = Value::new(0usize).map_err(io_error("mapping the chunk counter"))?;
         // Each child takes its own copy of the items out of its copy of this cell.
         let items = Cell::new(Some(items));
 
@@ -302,7 +302,7 @@ impl postcard::ser_flavors::Flavor for Append<'_> {
 fn work<T, R, F>(
     f: &F,
     items: Vec<T>,
-    next_chunk: &Counter,
+    next_chunk: &Value<usize>,
     chunk: usize,
     chunks: usize,
     mut out: &PrivateFd,
@@ -316,7 +316,7 @@ where
     let mut at = 0; // index of `items`' next element
     let mut message = Vec::new();
     loop {
-        let index = next_chunk.next();
+        let index = next_chunk.as_atomic().fetch_add(1, Ordering::Relaxed);
         if index >= chunks {
             return Ok(());
         }
@@ -340,42 +340,6 @@ where
         message[..8].copy_from_slice(&(index as u64).to_le_bytes());
         message[8..HEADER].copy_from_slice(&len.to_le_bytes());
         out.write_all(&message)?;
-    }
-}
-
-/// A `usize` in shared memory: the next chunk to claim.
-struct Counter(NonNull<AtomicUsize>);
-
-impl Counter {
-    fn new() -> io::Result<Counter> {
-        let bytes = NonZeroUsize::new(size_of::<AtomicUsize>()).expect("not zero-sized");
-        // SAFETY: a new anonymous mapping at an address the kernel picks overlaps no
-        // existing memory.
-        let raw = unsafe {
-            mmap_anonymous(
-                None,
-                bytes,
-                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-                MapFlags::MAP_SHARED,
-            )
-        }?;
-        let ptr = raw.cast::<AtomicUsize>();
-        // SAFETY: the mapping is page-aligned and large enough, and no one else sees it yet.
-        unsafe { ptr.write(AtomicUsize::new(0)) };
-        Ok(Counter(ptr))
-    }
-
-    fn next(&self) -> usize {
-        // SAFETY: `new` initialised the atomic, which stays mapped until drop; an atomic
-        // may be shared by any number of processes.
-        unsafe { self.0.as_ref() }.fetch_add(1, Ordering::Relaxed)
-    }
-}
-
-impl Drop for Counter {
-    fn drop(&mut self) {
-        // SAFETY: exactly the mapping `new` made; no reference into it outlives `self`.
-        let _ = unsafe { munmap(self.0.cast(), size_of::<AtomicUsize>()) };
     }
 }
 
@@ -405,7 +369,7 @@ mod tests {
     fn messages_round_trip() {
         let (r, w) = pipe2(OFlag::O_CLOEXEC).unwrap();
         let (r, w) = (PrivateFd::new(r), PrivateFd::new(w));
-        let counter = Counter::new().unwrap();
+        let counter = Value::new(0usize).unwrap();
         work(
             &|s: &str| s.len() as u32,
             vec!["a", "bb", "ccc"],

@@ -1,8 +1,9 @@
 //! `Queue<T>`: a FIFO between processes over a pipe, like Python's
 //! `multiprocessing.Queue`, split into a [`Sender`] (`put`) and a [`Receiver`] (`get`).
 //!
-//! Copy this file with [`process`](crate::process); it needs `nix` (features `fs`, `poll`),
-//! `serde` and `postcard` (feature `use-std`).
+//! Copy this file with [`process`](crate::process) and
+//! [`shared_memory`](crate::shared_memory); it needs `nix` (features `fs`, `poll`), `serde`
+//! and `postcard` (feature `use-std`).
 //!
 //! ```
 //! use shared::process::Process;
@@ -58,22 +59,20 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
-use std::num::NonZeroUsize;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
-use std::ptr::NonNull;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, poll};
-use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, munmap};
 use nix::unistd::pipe2;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::process::{Inherit, PrivateFd, current_pid, poll_timeout};
+use crate::shared_memory::Value;
 
 /// The largest write the kernel keeps whole on a pipe.
 const PACKET: usize = 4096;
@@ -111,7 +110,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
         let (read, write) = pipe2(OFlag::O_CLOEXEC)?;
         let owner = current_pid();
         Ok(Queue {
-            sender: Sender::new(PrivateFd::new(write), owner, SenderCount::new()?),
+            sender: Sender::new(PrivateFd::new(write), owner, Arc::new(Value::new(1usize)?)),
             receiver: Receiver {
                 fd: PrivateFd::new(read),
                 owner,
@@ -149,8 +148,9 @@ pub struct Sender<T> {
     owner: u32,
     /// Tells this sender's fragments apart from other senders'.
     id: u64,
-    /// How many senders the queue has, in every process together.
-    senders: Arc<SenderCount>,
+    /// How many senders the queue has, in every process together: shared memory, so that
+    /// a sender knows when it is the only one and may write more than `PIPE_BUF` at once.
+    senders: Arc<Value<usize>>,
     /// `buf[..open]` holds whole packets; the open packet's header is at `open` and its
     /// items are `buf[open + HEADER..len]`. Always `open + PACKET <= BATCH`.
     buf: Box<[u8]>,
@@ -199,7 +199,7 @@ impl<T: Serialize> Sender<T> {
                 }
                 Err(postcard::Error::SerializeBufferFull) if self.len > self.open + HEADER => {
                     self.close_packet();
-                    if self.open + PACKET > BATCH || !self.senders.is_one() {
+                    if self.open + PACKET > BATCH || !is_one(&self.senders) {
                         self.write_out()?;
                     }
                 }
@@ -231,7 +231,7 @@ impl<T: Serialize> Sender<T> {
     /// each of several producer processes.
     pub fn try_clone(&self) -> io::Result<Self> {
         let fd = self.fd.try_clone()?;
-        self.senders.get().fetch_add(1, Ordering::SeqCst);
+        self.senders.fetch_add(1);
         Ok(Sender::new(fd, current_pid(), Arc::clone(&self.senders)))
     }
 
@@ -253,7 +253,7 @@ impl<T: Serialize> Sender<T> {
 }
 
 impl<T> Sender<T> {
-    fn new(fd: PrivateFd, owner: u32, senders: Arc<SenderCount>) -> Self {
+    fn new(fd: PrivateFd, owner: u32, senders: Arc<Value<usize>>) -> Self {
         static SENDERS: AtomicU32 = AtomicU32::new(0);
         let id = u64::from(owner) << 32 | u64::from(SENDERS.fetch_add(1, Ordering::Relaxed));
         Sender {
@@ -284,7 +284,7 @@ impl<T> Sender<T> {
     /// each packet in its own `write(2)`, which the kernel keeps whole.
     fn write_out(&mut self) -> io::Result<()> {
         let packets = &self.buf[..self.open];
-        let written = if self.senders.is_one() {
+        let written = if is_one(&self.senders) {
             write_all(&self.fd, packets)
         } else {
             let mut rest = packets;
@@ -386,7 +386,7 @@ impl<T> Drop for Sender<T> {
         // sender. An error cannot be reported here (use `close`).
         if self.owner == current_pid() {
             let _ = self.write_buffered();
-            self.senders.get().fetch_sub(1, Ordering::SeqCst);
+            self.senders.fetch_sub(1);
         }
     }
 }
@@ -419,54 +419,11 @@ impl<T> Inherit for Sender<T> {
     }
 }
 
-/// The number of senders a queue has across all processes, in shared memory, so that a
-/// sender knows when it is the only one and may write more than `PIPE_BUF` at once.
-/// Each process unmaps its view when its last handle on this queue is dropped.
-struct SenderCount(NonNull<AtomicUsize>);
-
-impl SenderCount {
-    fn new() -> io::Result<Arc<SenderCount>> {
-        let bytes = NonZeroUsize::new(size_of::<AtomicUsize>()).expect("not zero-sized");
-        // SAFETY: a new anonymous mapping at an address the kernel picks overlaps no
-        // existing memory.
-        let raw = unsafe {
-            mmap_anonymous(
-                None,
-                bytes,
-                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-                MapFlags::MAP_SHARED,
-            )
-        }?;
-        let ptr = raw.cast::<AtomicUsize>();
-        // SAFETY: the mapping is page-aligned and large enough, and no one else sees it yet.
-        unsafe { ptr.write(AtomicUsize::new(1)) };
-        Ok(Arc::new(SenderCount(ptr)))
-    }
-
-    fn get(&self) -> &AtomicUsize {
-        // SAFETY: `new` initialised the atomic, which stays mapped until drop; an atomic
-        // may be shared by any number of processes.
-        unsafe { self.0.as_ref() }
-    }
-
-    /// Whether there is one sender: then it is the caller, and no other can appear while
-    /// it writes (only the caller could clone itself).
-    fn is_one(&self) -> bool {
-        self.get().load(Ordering::SeqCst) == 1
-    }
+/// Whether the queue has one sender: then it is the caller, and no other can appear while
+/// it writes (only the caller could clone itself).
+fn is_one(senders: &Value<usize>) -> bool {
+    senders.get() == 1
 }
-
-impl Drop for SenderCount {
-    fn drop(&mut self) {
-        // SAFETY: exactly the mapping `new` made; no reference into it outlives `self`.
-        let _ = unsafe { munmap(self.0.cast(), size_of::<AtomicUsize>()) };
-    }
-}
-
-// SAFETY: it is a pointer to an atomic in a mapping it owns; atomics are Send and Sync.
-unsafe impl Send for SenderCount {}
-// SAFETY: as above; `&SenderCount` gives out only `&AtomicUsize`.
-unsafe impl Sync for SenderCount {}
 
 /// The getting end; see the [module docs](self).
 pub struct Receiver<T> {
