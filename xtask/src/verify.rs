@@ -150,35 +150,46 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
         }
     }
 
-    let mut failed = 0;
+    let (runs, unmatched) = pair_up(&bins, &cases, &selected);
+    for row in &unmatched {
+        println!("FAIL  {row}");
+    }
+    let mut failed = unmatched.len();
+    let passed = run_all(&runs, options.repeat, options.jobs);
+    failed += runs.len() - passed;
+    println!("{passed} passed, {failed} failed");
+    Ok(failed == 0)
+}
+
+/// Each selected case with its binary, and a failure row for every selected binary with
+/// no case (an example nobody checks) and every case whose binary does not exist.
+fn pair_up<'a>(
+    bins: &'a [Bin],
+    cases: &'a [Case],
+    selected: &dyn Fn(&str, &str) -> bool,
+) -> (Vec<(&'a Case, &'a Path)>, Vec<String>) {
+    let mut unmatched = Vec::new();
     for bin in bins.iter().filter(|b| selected(&b.name, &b.name)) {
         if !cases.iter().any(|c| c.bin == bin.name) {
-            println!(
-                "FAIL  {:<28} no expectation for {}: add a Case in xtask/src/catalogue/{}.rs",
+            unmatched.push(format!(
+                "{:<28} no expectation for {}: add a Case in xtask/src/catalogue/{}.rs",
                 bin.name,
                 bin.src.display(),
                 bin.package
-            );
-            failed += 1;
+            ));
         }
     }
     let mut runs = Vec::new();
     for case in cases.iter().filter(|c| selected(&c.name, c.bin)) {
         match bins.iter().find(|b| b.name == case.bin) {
             Some(bin) => runs.push((case, bin.exe.as_path())),
-            None => {
-                println!(
-                    "FAIL  {:<28} names binary `{}`, which no workspace package builds",
-                    case.name, case.bin
-                );
-                failed += 1;
-            }
+            None => unmatched.push(format!(
+                "{:<28} names binary `{}`, which no workspace package builds",
+                case.name, case.bin
+            )),
         }
     }
-    let passed = run_all(&runs, options.repeat, options.jobs);
-    failed += runs.len() - passed;
-    println!("{passed} passed, {failed} failed");
-    Ok(failed == 0)
+    (runs, unmatched)
 }
 
 /// One case's runs so far.
@@ -384,6 +395,35 @@ mod tests {
             }
         }
         assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    }
+
+    #[test]
+    fn a_binary_without_a_case_and_a_case_without_a_binary_fail() {
+        let bin = |name: &str| Bin {
+            name: name.to_string(),
+            package: "multithread".to_string(),
+            src: PathBuf::from(format!("multithread/src/bin/{name}.rs")),
+            exe: PathBuf::from(format!("target/debug/{name}")),
+        };
+        let bins = [bin("thread_basic"), bin("thread_new")];
+        let cases: Vec<Case> = catalogue::cases(&Env::offline())
+            .into_iter()
+            .filter(|c| c.bin == "thread_basic" || c.bin == "lock_counter")
+            .collect();
+        let (runs, unmatched) = pair_up(&bins, &cases, &|_, _| true);
+        assert_eq!(runs.len(), 1, "only thread_basic has both");
+        assert_eq!(unmatched.len(), 2, "{unmatched:?}");
+        assert!(unmatched[0].starts_with("thread_new") && unmatched[0].contains("no expectation"));
+        assert!(
+            unmatched[1].starts_with("lock_counter")
+                && unmatched[1].contains("no workspace package builds")
+        );
+        let (runs, unmatched) = pair_up(&bins, &cases, &|name, _| name == "thread_basic");
+        assert_eq!(
+            (runs.len(), unmatched.len()),
+            (1, 0),
+            "a subset checks only itself"
+        );
     }
 
     #[test]
