@@ -3,10 +3,11 @@
 //! Python's `ThreadPoolExecutor(max_workers=4)` and `executor.map` become
 //! [`shared::ThreadPool::new(4)`](shared::ThreadPool) and its `map`: four long-lived threads
 //! fed through a crossbeam channel, results in input order. The pool is the workspace's
-//! own (`shared/src/thread_pool.rs`, one file to copy) rather than rayon, because rayon's
-//! work-stealing pool sizes itself to the cores and has no `max_workers` knob per call;
-//! this one is the executor the Python code describes, in about a hundred lines.
-//! Dropping the pool joins its threads, as leaving the `with` block does.
+//! own (`shared/src/thread_pool.rs`, one file to copy) rather than rayon: rayon is a
+//! work-stealing scheduler for data-parallel loops (`par_iter`), while this is the
+//! executor the Python code describes, a queue of jobs and `n` threads taking them, in
+//! about a hundred lines. Dropping the pool joins its threads, as leaving the `with`
+//! block does.
 //!
 //! Run: `cargo run -p multithread --bin thread_pool`
 //!
