@@ -175,9 +175,10 @@ pub static ROWS: &[Row] = &[
             vs_peer: None,
         },
         note: "rayon's threads read the items and write the results in place, in memory they \
-               share. The pool forks 4 workers over the 8 MB item vector (copy-on-write page \
-               faults), and every result is postcard-encoded, sent through a pipe and decoded \
-               into the parent's vector: that copy, not the squaring, is the pool's time.",
+               share. The pool's workers are forked with the items already in their memory, \
+               but every result is postcard-encoded in a worker, sent through a pipe and \
+               decoded by the parent alone (about 50 instructions an item, most of the \
+               parent's time): that copy back, not the squaring, bounds the pool.",
     },
     Row {
         name: "shared_value",
