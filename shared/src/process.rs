@@ -562,35 +562,27 @@ impl Inherit for PrivateFd {
     }
 }
 
-impl<I: Inherit> Inherit for Option<I> {
-    fn private_fds(&self, fds: &mut Vec<RawFd>) {
-        self.iter().for_each(|i| i.private_fds(fds));
-    }
-    fn before_fork(&mut self) -> io::Result<()> {
-        self.iter_mut().try_for_each(I::before_fork)
-    }
-    fn in_child(&mut self) {
-        self.iter_mut().for_each(I::in_child);
-    }
-    fn in_parent(&mut self) {
-        self.iter_mut().for_each(I::in_parent);
-    }
+/// Containers hand over each of their elements.
+macro_rules! inherit_each {
+    ($($container:ident),+) => {$(
+        impl<I: Inherit> Inherit for $container<I> {
+            fn private_fds(&self, fds: &mut Vec<RawFd>) {
+                self.iter().for_each(|i| i.private_fds(fds));
+            }
+            fn before_fork(&mut self) -> io::Result<()> {
+                self.iter_mut().try_for_each(I::before_fork)
+            }
+            fn in_child(&mut self) {
+                self.iter_mut().for_each(I::in_child);
+            }
+            fn in_parent(&mut self) {
+                self.iter_mut().for_each(I::in_parent);
+            }
+        }
+    )+};
 }
 
-impl<I: Inherit> Inherit for Vec<I> {
-    fn private_fds(&self, fds: &mut Vec<RawFd>) {
-        self.iter().for_each(|i| i.private_fds(fds));
-    }
-    fn before_fork(&mut self) -> io::Result<()> {
-        self.iter_mut().try_for_each(I::before_fork)
-    }
-    fn in_child(&mut self) {
-        self.iter_mut().for_each(I::in_child);
-    }
-    fn in_parent(&mut self) {
-        self.iter_mut().for_each(I::in_parent);
-    }
-}
+inherit_each!(Option, Vec);
 
 macro_rules! inherit_tuple {
     ($($name:ident),+) => {
