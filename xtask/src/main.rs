@@ -4,11 +4,14 @@
 //!   concurrently and check what each prints against its expectation.
 //! - `cargo xtask bench [--quick] [--runs N] [ROW...]`: each pattern at scale, Rust against
 //!   Python and the best Rust peer; writes target/bench/report.md and a chart.
+//! - `cargo xtask export NAME DIR`, `cargo xtask export --all DIR`: an example as a Cargo
+//!   project of its own, with the `shared` modules it needs.
 
 mod bench;
 mod catalogue;
 mod exec;
 mod expect;
+mod export;
 mod http_server;
 mod verify;
 mod workspace;
@@ -25,7 +28,11 @@ tasks:
   bench [--quick] [--runs N] [ROW...]
       time each pattern at scale (release build), Rust against Python and the
       best Rust peer; writes target/bench/report.md and speedup.svg;
-      --quick: small sizes, a smoke test; ROW runs only those rows";
+      --quick: small sizes, a smoke test; ROW runs only those rows
+  export NAME DIR | export --all DIR
+      write example NAME (--all: every example, one folder each) into the new
+      or empty folder DIR as a Cargo project of its own, with the shared
+      modules it needs beside it; then `cd DIR && cargo run`";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,6 +43,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("verify") => verify::Options::parse(&args[1..]).and_then(|o| verify::run(&o)),
         Some("bench") => bench::Options::parse(&args[1..]).and_then(|o| bench::run(&o)),
+        Some("export") => export::Options::parse(&args[1..]).and_then(|o| export::run(&o)),
         Some("help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
