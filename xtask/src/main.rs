@@ -10,6 +10,8 @@ mod catalogue;
 mod exec;
 mod expect;
 mod http_server;
+#[cfg(test)]
+mod readme;
 mod verify;
 mod workspace;
 
