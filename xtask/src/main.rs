@@ -13,6 +13,8 @@ mod exec;
 mod expect;
 mod export;
 mod http_server;
+#[cfg(test)]
+mod readme;
 mod verify;
 mod workspace;
 

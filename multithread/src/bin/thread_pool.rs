@@ -6,8 +6,8 @@
 //! own (`shared/src/thread_pool.rs`, one file to copy) rather than rayon: rayon is a
 //! work-stealing scheduler for data-parallel loops (`par_iter`), while this is the
 //! executor the Python code describes, a queue of jobs and `n` threads taking them, in
-//! about a hundred lines. Dropping the pool joins its threads, as leaving the `with`
-//! block does.
+//! under a hundred lines of code. Dropping the pool joins its threads, as leaving the
+//! `with` block does.
 //!
 //! Run: `cargo run -p multithread --bin thread_pool`
 //!
