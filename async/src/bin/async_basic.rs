@@ -32,6 +32,7 @@ use tokio::task::JoinSet;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    shared::closed_stdout::end_quietly();
     let mut tasks = JoinSet::new();
     for i in 0..5 {
         tasks.spawn(worker(i));

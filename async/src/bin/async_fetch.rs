@@ -44,6 +44,7 @@ const DEFAULT_URLS: [&str; 3] = [
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
+    shared::closed_stdout::end_quietly();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let urls = parse_urls(&args)?;
     // reqwest is built with rustls but no default crypto provider: ring is the one used.

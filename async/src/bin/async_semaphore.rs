@@ -33,6 +33,7 @@ use tokio::task::JoinSet;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    shared::closed_stdout::end_quietly();
     // At most two workers at once.
     let semaphore = Arc::new(Semaphore::new(2));
     let mut tasks = JoinSet::new();

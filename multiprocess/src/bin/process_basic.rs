@@ -24,6 +24,7 @@
 use shared::Process;
 
 fn main() -> anyhow::Result<()> {
+    shared::closed_stdout::end_quietly();
     let processes = (0..5)
         .map(|i| Process::start(move || worker(i)))
         .collect::<Result<Vec<_>, _>>()?;

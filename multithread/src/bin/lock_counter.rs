@@ -20,6 +20,7 @@ use anyhow::Context;
 static COUNTER: Mutex<i32> = Mutex::new(0);
 
 fn main() -> anyhow::Result<()> {
+    shared::closed_stdout::end_quietly();
     let mut threads = Vec::new();
     for i in 0..1000 {
         let t = thread::Builder::new()

@@ -31,6 +31,7 @@ use anyhow::Context;
 use crossbeam_channel::{Receiver, Sender, unbounded};
 
 fn main() -> anyhow::Result<()> {
+    shared::closed_stdout::end_quietly();
     let (tx, rx) = unbounded();
     let t1 = thread::Builder::new()
         .spawn(move || producer(tx))
@@ -39,7 +40,8 @@ fn main() -> anyhow::Result<()> {
         .spawn(move || consumer(rx))
         .context("starting the consumer thread")?;
     for t in [t1, t2] {
-        t.join().expect("a queue thread panicked");
+        t.join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     }
     Ok(())
 }

@@ -26,6 +26,7 @@ use std::thread::{self, JoinHandle};
 use anyhow::Context;
 
 fn main() -> anyhow::Result<()> {
+    shared::closed_stdout::end_quietly();
     let mut threads = Vec::new();
     for i in 0..5 {
         let t = MyThread::new(i)
