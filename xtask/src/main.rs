@@ -9,6 +9,8 @@
 
 mod bench;
 mod catalogue;
+#[cfg(all(test, unix))]
+mod closed_stdout;
 mod exec;
 mod expect;
 mod export;

@@ -43,6 +43,7 @@ use reqwest::{Client, Url};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
+    shared::closed_stdout::end_quietly();
     let urls = urls_from_args()?;
     let client = http_client()?;
     let tasks: Vec<_> = urls

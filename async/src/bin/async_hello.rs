@@ -22,6 +22,7 @@ use std::time::Duration;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    shared::closed_stdout::end_quietly();
     say_hello().await;
 }
 

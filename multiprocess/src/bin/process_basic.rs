@@ -26,6 +26,7 @@
 use shared::Process;
 
 fn main() -> anyhow::Result<()> {
+    shared::closed_stdout::end_quietly();
     let mut processes = Vec::new();
     for i in 0..5 {
         let p = Process::start(move || worker(i))?;

@@ -22,6 +22,7 @@
 use shared::Pool;
 
 fn main() -> anyhow::Result<()> {
+    shared::closed_stdout::end_quietly();
     let results = Pool::new(4).map(square, &[1, 2, 3, 4, 5])?;
     println!("{results:?}");
     Ok(())

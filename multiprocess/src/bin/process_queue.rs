@@ -38,6 +38,7 @@ use shared::Process;
 use shared::queue::{Queue, Receiver, Sender};
 
 fn main() -> anyhow::Result<()> {
+    shared::closed_stdout::end_quietly();
     let (tx, rx) = Queue::new().context("opening the queue")?.split();
     let p1 = Process::start_with(tx, producer)?;
     p1.join()?;

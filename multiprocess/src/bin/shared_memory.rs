@@ -23,6 +23,7 @@ use anyhow::Context;
 use shared::{Array, Process, Value};
 
 fn main() -> anyhow::Result<()> {
+    shared::closed_stdout::end_quietly();
     let shared_num = &Value::new(0).context("mapping the shared number")?;
     let shared_arr = &Array::new([1, 2, 3, 4, 5]).context("mapping the shared array")?;
     let mut processes = Vec::new();

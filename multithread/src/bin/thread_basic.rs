@@ -22,6 +22,7 @@
 use std::thread;
 
 fn main() {
+    shared::closed_stdout::end_quietly();
     let mut threads = Vec::new();
     for i in 0..5 {
         let t = thread::spawn(move || worker(i));

@@ -32,11 +32,13 @@ use std::thread;
 use crossbeam_channel::{Receiver, Sender, unbounded};
 
 fn main() {
+    shared::closed_stdout::end_quietly();
     let (tx, rx) = unbounded();
     let t1 = thread::spawn(move || producer(tx));
     let t2 = thread::spawn(move || consumer(rx));
     for t in [t1, t2] {
-        t.join().expect("a queue thread panicked");
+        t.join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     }
 }
 
