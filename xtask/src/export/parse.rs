@@ -45,7 +45,9 @@ impl Dep {
             line.push_str(", default-features = false");
         }
         if !self.features.is_empty() {
-            let quoted: Vec<String> = self.features.iter().map(|f| format!("\"{f}\"")).collect();
+            let mut quoted: Vec<String> =
+                self.features.iter().map(|f| format!("\"{f}\"")).collect();
+            quoted.sort();
             let _ = write!(line, ", features = [{}]", quoted.join(", "));
         }
         line.push_str(" }");
@@ -428,47 +430,171 @@ pub fn shared_paths(code: &str) -> Vec<String> {
     found
 }
 
-/// The `pub mod NAME;` declarations of a lib.rs, in order.
-pub fn module_decls(code: &str) -> Vec<String> {
-    statements(code, "pub mod ")
-        .filter(|s| s.chars().all(is_ident))
-        .map(String::from)
-        .collect()
+/// One item of a lib.rs: a module declaration or a `use`, with the attribute and comment
+/// lines right above it (`#[cfg(unix)]`).
+#[derive(Debug, PartialEq)]
+pub struct LibItem {
+    /// The attribute and comment lines above it, each ending in a newline.
+    pub above: String,
+    /// A blank line comes before it.
+    pub blank_before: bool,
+    pub kind: ItemKind,
 }
 
-/// The `pub use MODULE::...;` statements of a lib.rs: the module, the statement, and the
-/// names it makes public (the last segment of each path, or its `as` name).
-pub fn reexports(code: &str) -> Vec<(String, String, Vec<String>)> {
-    statements(code, "pub use ")
-        .filter_map(|body| {
-            let module: String = body.chars().take_while(|&c| is_ident(c)).collect();
-            let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
-            let flat = body.replace(['{', '}'], ",");
-            let names = flat
-                .split(',')
-                .map(str::trim)
-                .filter(|leaf| !leaf.is_empty())
-                .filter_map(|leaf| {
-                    let name = match leaf.split_once(" as ") {
-                        Some((_, alias)) => alias.trim(),
-                        None => leaf.rsplit("::").next().unwrap_or(leaf),
-                    };
-                    (name != "self" && !name.is_empty()).then(|| name.to_string())
-                })
-                .collect();
-            (!module.is_empty()).then(|| (module, format!("pub use {body};"), names))
-        })
-        .collect()
+#[derive(Debug, PartialEq)]
+pub enum ItemKind {
+    /// `mod NAME;` or `pub mod NAME;`, as written.
+    Mod { name: String, text: String },
+    /// `pub use TREE;`, as written, and its leaves.
+    Use { text: String, leaves: Vec<Leaf> },
 }
 
-/// The bodies of the statements of `code` that begin with `keyword`, up to their `;`.
-fn statements<'a>(code: &'a str, keyword: &'a str) -> impl Iterator<Item = &'a str> {
-    code.match_indices(keyword).filter_map(move |(at, _)| {
-        let line_start = code[..at].rfind('\n').map_or(0, |n| n + 1);
-        if !code[line_start..at].trim().is_empty() {
-            return None;
+/// One path a `pub use` makes public: `shared_memory::Value` (as `Value`).
+#[derive(Debug, PartialEq)]
+pub struct Leaf {
+    /// The module it comes from: the path's first segment.
+    pub module: String,
+    /// The name it has at the crate root.
+    pub name: String,
+    /// How it is written inside a `use` tree: `pool::Pool`, `a::B as C`.
+    pub text: String,
+}
+
+impl LibItem {
+    /// This item with only the leaves of its `use` from `modules`, as Rust text; `None` if
+    /// nothing of it is left.
+    pub fn keep(&self, modules: &[String]) -> Option<String> {
+        let text = match &self.kind {
+            ItemKind::Mod { name, text } => modules.contains(name).then(|| text.clone())?,
+            ItemKind::Use { text, leaves } => {
+                let kept: Vec<&Leaf> = leaves
+                    .iter()
+                    .filter(|l| modules.contains(&l.module))
+                    .collect();
+                match kept.as_slice() {
+                    [] => return None,
+                    _ if kept.len() == leaves.len() => text.clone(),
+                    [one] => format!("pub use {};", one.text),
+                    _ => {
+                        let all: Vec<&str> = kept.iter().map(|l| l.text.as_str()).collect();
+                        format!("pub use {{{}}};", all.join(", "))
+                    }
+                }
+            }
+        };
+        Some(format!("{}{text}\n", self.above))
+    }
+}
+
+/// The items of a lib.rs after its `//!` header: `mod` declarations and `pub use`s, each
+/// with the `#[...]` and `//` lines above it. Anything else is refused: export could not
+/// carry it.
+pub fn lib_items(source: &str) -> anyhow::Result<Vec<LibItem>> {
+    let mut items = Vec::new();
+    let mut above = String::new();
+    let mut blank_before = false;
+    let mut statement = String::new();
+    for line in source.lines().skip_while(|l| l.starts_with("//!")) {
+        let trimmed = line.trim();
+        if statement.is_empty() {
+            if trimmed.is_empty() {
+                blank_before = true;
+                above.clear();
+                continue;
+            }
+            if trimmed.starts_with("#[") || trimmed.starts_with("//") {
+                above.push_str(line);
+                above.push('\n');
+                continue;
+            }
         }
-        let rest = &code[at + keyword.len()..];
-        rest.find(';').map(|end| rest[..end].trim())
-    })
+        if !statement.is_empty() {
+            statement.push('\n');
+        }
+        statement.push_str(line);
+        if !code_only(trimmed).trim_end().ends_with(';') {
+            continue;
+        }
+        let text = std::mem::take(&mut statement);
+        let words: String = code_only(&text)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let kind = if let Some(name) = words
+            .strip_prefix("pub mod ")
+            .or_else(|| words.strip_prefix("mod "))
+            .and_then(|rest| rest.strip_suffix(';'))
+            .filter(|name| name.chars().all(is_ident))
+        {
+            ItemKind::Mod {
+                name: name.to_string(),
+                text,
+            }
+        } else if let Some(tree) = words
+            .strip_prefix("pub use ")
+            .and_then(|rest| rest.strip_suffix(';'))
+        {
+            let mut leaves = Vec::new();
+            use_leaves("", tree, &mut leaves);
+            ItemKind::Use { text, leaves }
+        } else {
+            bail!("`{}`: export carries only `mod` and `pub use` items", words);
+        };
+        items.push(LibItem {
+            above: std::mem::take(&mut above),
+            blank_before: std::mem::take(&mut blank_before),
+            kind,
+        });
+    }
+    if !statement.trim().is_empty() {
+        bail!("`{}` does not end with `;`", statement.trim());
+    }
+    Ok(items)
+}
+
+/// The leaves of `use` tree `tree` under path `prefix`: `{a::B, c::{D, E as F}}` gives
+/// `a::B`, `c::D` and `c::E as F`.
+fn use_leaves(prefix: &str, tree: &str, out: &mut Vec<Leaf>) {
+    let tree = tree.trim();
+    if let Some(group) = tree.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+        let mut depth = 0;
+        let mut start = 0;
+        for (i, c) in group.char_indices().chain([(group.len(), ',')]) {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    if !group[start..i].trim().is_empty() {
+                        use_leaves(prefix, &group[start..i], out);
+                    }
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        return;
+    }
+    if let Some((head, rest)) = tree.split_once("::")
+        && !head.contains('{')
+    {
+        return use_leaves(&format!("{prefix}{}::", head.trim()), rest, out);
+    }
+    let (segment, alias) = match tree.split_once(" as ") {
+        Some((segment, alias)) => (segment.trim(), Some(alias.trim())),
+        None => (tree, None),
+    };
+    let path = if segment == "self" {
+        prefix.trim_end_matches("::").to_string()
+    } else {
+        format!("{prefix}{segment}")
+    };
+    let name = alias.unwrap_or_else(|| path.rsplit("::").next().unwrap_or(&path));
+    out.push(Leaf {
+        module: path.split("::").next().unwrap_or_default().to_string(),
+        name: name.to_string(),
+        text: match alias {
+            Some(alias) => format!("{path} as {alias}"),
+            None => path.clone(),
+        },
+    });
 }

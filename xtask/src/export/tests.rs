@@ -164,27 +164,84 @@ fn g<'a>(x: &'a str) -> &'a str { not_shared::Thing; x }
     ));
 }
 
+const LIB: &str = "\
+//! docs: pub mod not_this;
+
+pub mod thread_pool;
+
+#[cfg(unix)]
+pub mod pool; // a comment
+#[cfg(unix)]
+pub mod queue;
+#[cfg(unix)]
+pub use {pool::Pool, queue::{self, Queue as Q}};
+
+// Elsewhere:
+#[cfg(not(unix))]
+pub mod no_fork;
+#[cfg(not(unix))]
+pub use no_fork::{
+    Pool,
+    queue,
+};
+pub use thread_pool::ThreadPool;
+";
+
 #[test]
-fn lib_rs_modules_and_reexports_are_read() {
-    let lib = "//! docs: pub mod not_this;\npub mod pool;\npub mod shared_memory;\n\
-               pub use pool::Pool;\npub use shared_memory::{\n    Array,\n    Value as Val,\n};\n";
-    let code = code_only(lib);
-    assert_eq!(module_decls(&code), ["pool", "shared_memory"]);
+fn lib_rs_items_are_read_with_their_cfgs_and_kept_in_part() {
+    let items = lib_items(LIB).unwrap();
+    let names: Vec<&str> = items
+        .iter()
+        .map(|item| match &item.kind {
+            ItemKind::Mod { name, .. } => name.as_str(),
+            ItemKind::Use { .. } => "use",
+        })
+        .collect();
     assert_eq!(
-        reexports(&code),
+        names,
         [
-            (
-                "pool".into(),
-                "pub use pool::Pool;".into(),
-                vec!["Pool".into()]
-            ),
-            (
-                "shared_memory".into(),
-                "pub use shared_memory::{ Array, Value as Val, };".into(),
-                vec!["Array".into(), "Val".into()]
-            ),
+            "thread_pool",
+            "pool",
+            "queue",
+            "use",
+            "no_fork",
+            "use",
+            "use"
         ]
     );
+    let ItemKind::Use { leaves, .. } = &items[3].kind else {
+        panic!("{:?}", items[3]);
+    };
+    let leaf = |module: &str, name: &str, text: &str| Leaf {
+        module: module.into(),
+        name: name.into(),
+        text: text.into(),
+    };
+    assert_eq!(
+        *leaves,
+        [
+            leaf("pool", "Pool", "pool::Pool"),
+            leaf("queue", "queue", "queue"),
+            leaf("queue", "Q", "queue::Queue as Q"),
+        ]
+    );
+    let keep = |modules: &[&str]| -> String {
+        let modules: Vec<String> = modules.iter().map(|m| m.to_string()).collect();
+        items.iter().filter_map(|i| i.keep(&modules)).collect()
+    };
+    assert_eq!(
+        keep(&["pool", "no_fork"]),
+        "#[cfg(unix)]\npub mod pool; // a comment\n#[cfg(unix)]\npub use pool::Pool;\n\
+         // Elsewhere:\n#[cfg(not(unix))]\npub mod no_fork;\n\
+         #[cfg(not(unix))]\npub use no_fork::{\n    Pool,\n    queue,\n};\n"
+    );
+    assert!(keep(&["pool", "queue"]).contains("pub use {pool::Pool, queue::{self, Queue as Q}};"));
+    assert_eq!(
+        keep(&["thread_pool"]),
+        "pub mod thread_pool;\npub use thread_pool::ThreadPool;\n"
+    );
+    assert!(lib_items("pub mod a;\nfn helper() {}\n").is_err());
+    assert!(lib_items("pub mod a\n").is_err());
 }
 
 #[test]
@@ -246,7 +303,22 @@ fn a_false_header_is_caught() {
 fn process_pool_is_planned_with_what_pool_needs() {
     let ws = Workspace::read().unwrap();
     let plan = ws.plan("process_pool").unwrap();
-    assert_eq!(plan.modules, ["pool", "process", "shared_memory"]);
+    // Pool's module, closed over what travels with each module; not the queue.
+    assert!(
+        plan.modules.contains(&"pool".to_string()),
+        "{:?}",
+        plan.modules
+    );
+    assert!(
+        !plan.modules.contains(&"queue".to_string()),
+        "{:?}",
+        plan.modules
+    );
+    for module in &plan.modules {
+        for other in &ws.module(module).unwrap().travels {
+            assert!(plan.modules.contains(other), "{module} needs {other}");
+        }
+    }
     assert_eq!(plan.own_crates, ["anyhow"]);
     let manifest = ws.manifest(&plan);
     for line in [
@@ -261,14 +333,12 @@ fn process_pool_is_planned_with_what_pool_needs() {
     assert!(!manifest.contains("path = \"../"), "{manifest}");
     let lib = ws.lib_rs(&plan);
     assert!(lib.starts_with(LIB_DOC));
-    assert!(lib.contains("pub mod pool;\npub mod process;\npub mod shared_memory;\n"));
     assert!(
-        lib.contains("pub use pool::Pool;") && !lib.contains("queue"),
+        lib.contains("pub mod pool;\n") && !lib.contains("pub mod queue;"),
         "{lib}"
     );
     let fetch = ws.plan("async_fetch").unwrap();
-    assert!(fetch.modules.is_empty());
-    assert!(!ws.manifest(&fetch).contains("[lib]"));
+    assert!(!fetch.modules.contains(&"pool".to_string()));
     assert_eq!(fetch.own_crates, ["anyhow", "reqwest", "rustls", "tokio"]);
 }
 
@@ -357,12 +427,12 @@ fn bad_names_and_used_folders_are_refused_and_nothing_is_written() {
     );
 }
 
-/// Runs `cargo ARGS --offline --quiet` in `dir` with every warning an error, against the
-/// one target folder all the copies share; its stdout, or why it failed.
+/// Runs `cargo ARGS --offline` in `dir` with every warning an error, against the one
+/// target folder all the copies share; its stdout, or why it failed.
 fn cargo(dir: &Path, target: &Path, args: &[&str]) -> Result<String, String> {
     let out = Command::new(workspace::cargo())
         .args(args)
-        .args(["--offline", "--quiet"])
+        .arg("--offline")
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
         .env("RUSTFLAGS", "-D warnings")
@@ -388,6 +458,26 @@ fn cargo(dir: &Path, target: &Path, args: &[&str]) -> Result<String, String> {
     Ok(stdout)
 }
 
+/// shared's doc tests, as `pool.rs - pool (line 4)`, from the workspace's own
+/// `cargo test -p shared --doc -- --list`.
+fn workspace_doc_tests() -> Vec<String> {
+    let out = Command::new(workspace::cargo())
+        .args(["test", "--quiet", "-p", "shared", "--doc", "--", "--list"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_suffix(": test"))
+        .filter_map(|l| l.split_once("src/").map(|(_, test)| test.to_string()))
+        .collect()
+}
+
 /// The "Copying it" set of `module`, copied by hand into a binary crate below its root,
 /// with the header's ```toml block as the crate's dependencies.
 fn copy_by_hand(ws: &Workspace, module: &Module, dir: &Path) {
@@ -409,8 +499,8 @@ fn copy_by_hand(ws: &Workspace, module: &Module, dir: &Path) {
     fs::write(dir.join("Cargo.toml"), manifest).unwrap();
     fs::copy(ws.root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
     let main = format!(
-        "// A binary that uses none of it: `allow(dead_code)`, as the README says.\n\
-         #[allow(dead_code)]\nmod vendored {{\n{mods}}}\n\nfn main() {{}}\n"
+        "// A binary that uses none of it: `allow(unused)`, as the README says.\n\
+         #[allow(unused)]\nmod vendored {{\n{mods}}}\n\nfn main() {{}}\n"
     );
     fs::write(dir.join("src/main.rs"), main).unwrap();
 }
@@ -440,7 +530,7 @@ fn every_example_exports_builds_and_runs_and_hand_copies_build() {
     let mut problems = Vec::new();
     let mut built = Vec::new();
     for plan in &plans {
-        match cargo(&exports.join(&plan.name), &target, &["build"]) {
+        match cargo(&exports.join(&plan.name), &target, &["build", "--quiet"]) {
             Ok(_) => built.push(plan),
             Err(why) => problems.push(why),
         }
@@ -448,7 +538,7 @@ fn every_example_exports_builds_and_runs_and_hand_copies_build() {
     for module in &ws.modules {
         let dir = tmp.0.join("by-hand").join(&module.name);
         copy_by_hand(&ws, module, &dir);
-        if let Err(why) = cargo(&dir, &target, &["build"]) {
+        if let Err(why) = cargo(&dir, &target, &["build", "--quiet"]) {
             problems.push(format!("copied by hand, {}.rs's set: {why}", module.name));
         }
     }
@@ -481,23 +571,22 @@ fn every_example_exports_builds_and_runs_and_hand_copies_build() {
     }
     drop(server);
 
+    let doc_tests = workspace_doc_tests();
+    assert!(!doc_tests.is_empty(), "shared lists no doc tests");
     for plan in built.iter().filter(|p| !p.modules.is_empty()) {
         match cargo(&exports.join(&plan.name), &target, &["test"]) {
-            // The doc tests run last: their count is in the last summary line.
             Ok(out) => {
-                let doc_tests: usize = out
-                    .lines()
-                    .rfind(|l| l.starts_with("test result:"))
-                    .and_then(|l| l.split("ok. ").nth(1))
-                    .and_then(|l| l.split(' ').next())
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(0);
-                if doc_tests < plan.modules.len() {
-                    problems.push(format!(
-                        "{}: {doc_tests} doc tests ran for {} modules:\n{out}",
-                        plan.name,
-                        plan.modules.len()
-                    ));
+                // Each of the copied modules' doc tests ran and passed in the copy.
+                for test in &doc_tests {
+                    let module = test.split(".rs - ").next().unwrap_or_default();
+                    // `test src/pool.rs - pool (line 4) ... ok`; a `no_run` one says `- compile`.
+                    let ran = format!("test src/{test} ");
+                    let passed = out
+                        .lines()
+                        .any(|l| l.starts_with(&ran) && l.ends_with(" ... ok"));
+                    if plan.modules.iter().any(|m| m == module) && !passed {
+                        problems.push(format!("{}: `{ran}` did not pass in:\n{out}", plan.name));
+                    }
                 }
             }
             Err(why) => problems.push(why),
