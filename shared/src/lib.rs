@@ -12,13 +12,17 @@
 //!   [`shared_memory`] are Python's `Pool`, `Queue`, `Value` and `Array` beside it;
 //!   `shared_memory` stands alone, `pool` and `queue` travel with `process` and
 //!   `shared_memory`.
+//! - [`pipe`]: `Pipe`, two connected ends that each send and receive (Python's
+//!   `multiprocessing.Pipe`); it travels with `queue`, whose frames it uses.
 
+pub mod pipe;
 pub mod pool;
 pub mod process;
 pub mod queue;
 pub mod shared_memory;
 pub mod thread_pool;
 
+pub use pipe::Pipe;
 pub use pool::Pool;
 pub use process::Process;
 pub use queue::Queue;
