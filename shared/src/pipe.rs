@@ -204,7 +204,11 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
 }
 
 /// Waits until `out` has room, reading what arrives on `incoming` meanwhile into `inbox`.
-fn wait_to_write(out: &PrivateFd, incoming: Option<&PrivateFd>, inbox: &mut Inbox) -> io::Result<()> {
+fn wait_to_write(
+    out: &PrivateFd,
+    incoming: Option<&PrivateFd>,
+    inbox: &mut Inbox,
+) -> io::Result<()> {
     let incoming = incoming.filter(|_| !inbox.at_eof());
     let mut fds = vec![PollFd::new(out.as_fd(), PollFlags::POLLOUT)];
     if let Some(fd) = incoming {
@@ -214,7 +218,10 @@ fn wait_to_write(out: &PrivateFd, incoming: Option<&PrivateFd>, inbox: &mut Inbo
         Ok(_) | Err(Errno::EINTR) => {}
         Err(e) => return Err(e.into()),
     }
-    let arrived = fds.get(1).and_then(PollFd::revents).is_some_and(|r| !r.is_empty());
+    let arrived = fds
+        .get(1)
+        .and_then(PollFd::revents)
+        .is_some_and(|r| !r.is_empty());
     if let (Some(fd), true) = (incoming, arrived) {
         inbox.read_from(fd)?;
     }
@@ -241,7 +248,10 @@ impl<T> Inherit for Connection<T> {
 
 impl<T> fmt::Debug for Pipe<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Pipe").field(&self.ends.0).field(&self.ends.1).finish()
+        f.debug_tuple("Pipe")
+            .field(&self.ends.0)
+            .field(&self.ends.1)
+            .finish()
     }
 }
 

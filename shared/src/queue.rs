@@ -259,10 +259,10 @@ impl<T: DeserializeOwned> Receiver<T> {
     #[inline]
     pub fn get(&mut self) -> io::Result<Option<T>> {
         // Speed: the common case, an item already at hand, small enough to inline.
-        if self.owner == current_pid() {
-            if let Some(item) = self.inbox.take()? {
-                return Ok(Some(item));
-            }
+        if self.owner == current_pid()
+            && let Some(item) = self.inbox.take()?
+        {
+            return Ok(Some(item));
         }
         match self.get_until(None)? {
             Got::Item(item) => Ok(Some(item)),
@@ -416,9 +416,8 @@ impl Inbox {
     #[inline]
     fn frame_len(&self) -> Option<usize> {
         let header = self.buf.get(self.start..self.start + 4)?;
-        (self.start + 4 <= self.end).then(|| {
-            u32::from_le_bytes(header.try_into().expect("4 bytes")) as usize
-        })
+        (self.start + 4 <= self.end)
+            .then(|| u32::from_le_bytes(header.try_into().expect("4 bytes")) as usize)
     }
 
     /// One `read(2)` from `fd` into the room after what has arrived.
@@ -708,7 +707,10 @@ mod tests {
             tx.writing.set(pid);
             tx.put(&1).unwrap();
             let err = tx.flush().unwrap_err();
-            assert!(err.to_string().contains(&format!("process {pid} died")), "{err}");
+            assert!(
+                err.to_string().contains(&format!("process {pid} died")),
+                "{err}"
+            );
             child.wait().unwrap();
         }
     }

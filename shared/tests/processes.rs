@@ -694,7 +694,10 @@ fn queue_four_producers_mixed_sizes() -> Outcome {
     while let Some((p, i, item)) = rx.get().map_err(|e| e.to_string())? {
         check!(p < PRODUCERS, "an item from producer {p}");
         let expected = next[p as usize];
-        check!(i == expected, "producer {p}: got item {i}, expected {expected}");
+        check!(
+            i == expected,
+            "producer {p}: got item {i}, expected {expected}"
+        );
         check!(
             item == mixed_item(p, i),
             "producer {p} item {i} is not whole ({} bytes)",
@@ -724,9 +727,7 @@ fn state(pid: u32) -> Option<char> {
 /// flush fails naming it, even before it is reaped; the receiver gets the whole item
 /// before it, then an error, not a torn item and not a hang.
 fn queue_producer_killed_mid_write() -> Outcome {
-    let (tx, mut rx) = Queue::<String>::new()
-        .map_err(|e| e.to_string())?
-        .split();
+    let (tx, mut rx) = Queue::<String>::new().map_err(|e| e.to_string())?.split();
     let mut other = tx.try_clone().map_err(|e| e.to_string())?;
     let writing = Value::new(0u32).map_err(|e| e.to_string())?;
     let victim = Process::start_with(tx, |mut tx: Sender<String>| {
@@ -743,7 +744,10 @@ fn queue_producer_killed_mid_write() -> Outcome {
     while !(writing.get() == 1 && state(pid) == Some('S')) && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(1));
     }
-    check!(state(pid) == Some('S'), "the victim never waited in its write");
+    check!(
+        state(pid) == Some('S'),
+        "the victim never waited in its write"
+    );
     victim.kill().map_err(|e| e.to_string())?;
     other.put(&"late".to_string()).map_err(|e| e.to_string())?;
     let start = Instant::now();
@@ -825,8 +829,8 @@ fn pipe_megabytes_both_ways() -> Outcome {
     }
     let mut driver = Process::start(|| -> Result<(), String> {
         let (mut a, b) = Pipe::new().map_err(|e| e.to_string())?.split();
-        let peer = Process::start_with(b, |mut b| talk(&mut b, b'a', b'A'))
-            .map_err(|e| e.to_string())?;
+        let peer =
+            Process::start_with(b, |mut b| talk(&mut b, b'a', b'A')).map_err(|e| e.to_string())?;
         talk(&mut a, b'A', b'a')?;
         peer.join().map_err(|e| e.to_string())
     })
