@@ -13,8 +13,10 @@
 //!   `shared_memory` stands alone, `pool` and `queue` travel with `process` and
 //!   `shared_memory`.
 //! - [`pipe`]: `Pipe`, two connected ends that each send and receive (Python's
-//!   `multiprocessing.Pipe`); it travels with `queue`, whose frames it uses.
+//!   `multiprocessing.Pipe`). `pipe` and `queue` send items as [`frames`] and travel with
+//!   it and `process`.
 
+pub mod frames;
 pub mod pipe;
 pub mod pool;
 pub mod process;

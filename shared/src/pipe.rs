@@ -24,13 +24,12 @@
 //!
 //! # Copying it
 //!
-//! Copy `pipe.rs`, `queue.rs`, `process.rs` and `shared_memory.rs` into one folder of your
-//! crate, as sibling modules (they reach each other through `super::`; the pipe uses the
-//! queue's frames), and add to `Cargo.toml`:
+//! Copy `pipe.rs`, `frames.rs` and `process.rs` into one folder of your crate, as sibling
+//! modules (they reach each other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
-//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
+//! nix = { version = "0.32", features = ["fs", "poll", "process", "signal"] }
 //! postcard = { version = "1", default-features = false, features = ["use-std"] }
 //! serde = "1"
 //! ```
@@ -50,7 +49,7 @@
 //!
 //! [`Pipe::new`] opens two OS pipes, one for each direction, and each end holds the read
 //! end of one and the write end of the other; [`Pipe::one_way`] opens one. Items travel as
-//! the queue's frames: a `u32` length, then the postcard bytes. [`Connection::recv`]
+//! [`frames`](super::frames): a `u32` length, then the postcard bytes. [`Connection::recv`]
 //! returns `None` once the other end is gone (dropped, or its process ended) and every
 //! item it sent has been received; `send` to an end that is gone fails with `BrokenPipe`.
 //! Ends are handed to a child like queue ends (see the [`queue`](super::queue) docs):
@@ -76,8 +75,9 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use super::frames::Got;
+use super::frames::{Inbox, not_ours, push_frame, reader_gone};
 use super::process::{Inherit, PrivateFd, current_pid, pipe};
-use super::queue::{Got, Inbox, not_ours, push_frame};
 
 /// A new pipe; [`split`](Pipe::split) it into its two ends.
 pub struct Pipe<T> {
@@ -99,6 +99,16 @@ impl<T: Serialize + DeserializeOwned> Pipe<T> {
 
     /// `(receiving end, sending end)`; Python's `Pipe(duplex=False)`. The first end's
     /// `send` and the second's `recv` fail with `Unsupported`.
+    ///
+    /// ```
+    /// use shared::pipe::Pipe;
+    ///
+    /// let (mut rx, mut tx) = Pipe::<String>::one_way()?.split();
+    /// tx.send(&"one way".to_string())?;
+    /// assert_eq!(rx.recv()?.as_deref(), Some("one way"));
+    /// assert!(rx.send(&"back".to_string()).is_err()); // this end only receives
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn one_way() -> io::Result<Self> {
         let (read, write) = pipe()?;
         Ok(Pipe {
@@ -158,12 +168,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
                 Ok(n) => sent += n,
                 Err(Errno::EAGAIN) => wait_to_write(out, self.incoming.as_ref(), &mut self.inbox)?,
                 Err(Errno::EINTR) => {}
-                Err(Errno::EPIPE) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::BrokenPipe,
-                        "the other end of the pipe is closed",
-                    ));
-                }
+                Err(Errno::EPIPE) => return Err(reader_gone()),
                 Err(Errno::EBADF) => return Err(not_ours()),
                 Err(e) => return Err(e.into()),
             }
@@ -184,6 +189,17 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// The next item if one arrives within `timeout`: [`Got::Empty`] if none did,
     /// [`Got::Closed`] if none ever will. Python's `poll(timeout)` then `recv()`. A timeout
     /// too long to count from now, such as `Duration::MAX`, waits without limit.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use shared::pipe::{Got, Pipe};
+    ///
+    /// let (mut a, b) = Pipe::<u8>::new()?.split();
+    /// assert_eq!(a.recv_timeout(Duration::from_millis(10))?, Got::Empty); // `b` is silent
+    /// drop(b);
+    /// assert_eq!(a.recv_timeout(Duration::MAX)?, Got::Closed);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn recv_timeout(&mut self, timeout: Duration) -> io::Result<Got<T>> {
         self.recv_until(Instant::now().checked_add(timeout))
     }
@@ -334,18 +350,18 @@ mod tests {
 
     #[test]
     fn megabyte_items_cross_both_ways_at_once() {
-        let (a, b) = Pipe::<Vec<u8>>::new().unwrap().split();
+        let item = |letter: u8| String::from_utf8(vec![letter; 1 << 20]).unwrap();
+        let (a, b) = Pipe::<String>::new().unwrap().split();
         let (done, finished) = mpsc::channel();
-        for (mut end, byte) in [(a, 1u8), (b, 2u8)] {
+        for (mut end, mine, theirs) in [(a, b'a', b'A'), (b, b'A', b'a')] {
             let done = done.clone();
             thread::spawn(move || {
                 // Both send all of theirs before either receives: 4 MiB each way.
                 for i in 0..4 {
-                    end.send(&vec![byte + i * 10; 1 << 20]).unwrap();
+                    end.send(&item(mine + i)).unwrap();
                 }
-                let other = 3 - byte;
                 for i in 0..4 {
-                    assert_eq!(end.recv().unwrap(), Some(vec![other + i * 10; 1 << 20]));
+                    assert_eq!(end.recv().unwrap(), Some(item(theirs + i)));
                 }
                 done.send(()).unwrap();
             });
