@@ -60,7 +60,10 @@ pub const BUFFER: usize = 64 * 1024;
 pub fn push_frame<T: Serialize>(buf: &mut Vec<u8>, item: &T) -> io::Result<()> {
     let start = buf.len();
     buf.extend_from_slice(&[0; 4]);
-    let encoded = postcard::serialize_with_flavor(item, Append(buf)).map_err(invalid);
+    let mut encoder = postcard::Serializer {
+        output: Append(buf),
+    };
+    let encoded = item.serialize(&mut encoder).map_err(invalid);
     let len = buf.len() - start - 4;
     let len = encoded.and_then(|()| {
         u32::try_from(len).map_err(|_| invalid(format!("an item of {len} bytes is over 4 GiB")))
