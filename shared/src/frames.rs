@@ -166,7 +166,7 @@ impl Inbox {
             self.buf.copy_within(self.start..self.end, 0);
             (self.start, self.end) = (0, self.end - self.start);
         }
-        self.buf.resize(self.end + BUFFER, 0); // a pipe gives at most 64 KiB a read
+        self.buf.resize(self.end + BUFFER, 0); // room for a full (default-sized) pipe
         loop {
             match nix::unistd::read(fd, &mut self.buf[self.end..]) {
                 Ok(0) => self.eof = true,

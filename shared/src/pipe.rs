@@ -37,11 +37,12 @@
 //! # Pipe or Queue
 //!
 //! As Python's docs put it, a pipe is a connection between two processes, and a queue
-//! allows several producers (and, in Python, several consumers). A `Pipe` has exactly two
-//! ends and cannot be cloned, so no two processes ever write to the same end: it needs no
-//! lock, and each `send` is written at once, with no buffer to flush. Pick a pipe to talk
-//! back and forth with one other process (requests and replies); pick a [`Queue`] to
-//! collect items from many.
+//! allows several producers (and, in Python, several consumers). Python's docs warn that
+//! two processes using the same end of a pipe at once can corrupt its data. Here a `Pipe`
+//! has exactly two ends that cannot be cloned, so that cannot happen: it needs no lock, and
+//! each `send` is written at once, with no buffer to flush. Pick a pipe to talk back and
+//! forth with one other process (requests and replies); pick a [`Queue`] to collect items
+//! from many.
 //!
 //! [`Queue`]: super::queue::Queue
 //!

@@ -104,11 +104,10 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// Opens the pipe under a new queue.
     pub fn new() -> io::Result<Self> {
         let (read, write) = pipe()?;
-        let owner = current_pid();
         let sender = Sender::new(write, Arc::new(Value::new(0)?));
         let receiver = Receiver {
             fd: read,
-            owner,
+            owner: current_pid(),
             inbox: Inbox::new(),
             _items: PhantomData,
         };
@@ -283,13 +282,14 @@ impl Drop for Held<'_> {
 /// Takes the writers' lock (see the module docs), failing if its holder has died.
 fn lock(writing: &Value<u32>) -> io::Result<Held<'_>> {
     let me = current_pid();
-    let mut pause = Duration::from_micros(10);
-    for round in 0u32.. {
+    let (mut spins, mut pause) = (0, Duration::from_micros(10));
+    loop {
         let holder = match writing.compare_exchange(0, me) {
             Ok(_) => return Ok(Held(writing)),
             Err(holder) => holder,
         };
-        if round < 100 {
+        if spins < 100 {
+            spins += 1;
             std::hint::spin_loop(); // most holds last one write of 64 KiB: microseconds
         } else if has_ended(holder) {
             return Err(io::Error::other(format!(
@@ -301,12 +301,12 @@ fn lock(writing: &Value<u32>) -> io::Result<Held<'_>> {
             pause = (pause * 2).min(Duration::from_millis(1));
         }
     }
-    unreachable!("the loop returns")
 }
 
 /// Whether process `pid` has ended: gone, or (on Linux) a zombie its parent has not
 /// reaped yet, as a killed producer is until it is joined. Elsewhere a zombie counts once
-/// it is reaped.
+/// it is reaped. (A new process given the dead holder's pid would be taken for it and
+/// waited for; Linux reuses a pid only after its pid counter wraps.)
 fn has_ended(pid: u32) -> bool {
     let Ok(raw) = i32::try_from(pid) else {
         return true;
