@@ -17,6 +17,7 @@
 //!   for the bound Python gets from `map_async(..).get(timeout)`.
 
 pub mod pool;
+mod pool_plain;
 pub mod process;
 pub mod queue;
 pub mod shared_memory;

@@ -32,8 +32,9 @@
 //!
 //! # Copying it
 //!
-//! Copy `pool.rs`, `process.rs` and `shared_memory.rs` into one folder of your crate, as
-//! sibling modules (they reach each other through `super::`), and add to `Cargo.toml`:
+//! Copy `pool.rs`, `pool_plain.rs`, `process.rs` and `shared_memory.rs` into one folder of
+//! your crate, as sibling modules (they reach each other through `super::`), and add to
+//! `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
@@ -71,7 +72,8 @@
 //! message on its own pipe. The parent reads whichever pipe is ready and puts each chunk
 //! in its place. A million small items is a few dozen messages, not a million. `apply` is
 //! one item: one worker. Unlike Python's, the workers live for one call only, so a `Pool`
-//! holds no processes.
+//! holds no processes. (Results that are numbers skip postcard: the workers write them in
+//! place, in shared memory; `pool_plain.rs` is that speed-up, and can be skipped.)
 //!
 //! The items stay the caller's: each worker passes `f` a reference to its copy of an item
 //! and never drops it (see `process`'s "Who drops what"), and the caller drops each item
@@ -89,6 +91,7 @@
 //! Workers are started like any [`Process`]: the caller must be single-threaded, and
 //! workers die with it.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::ops::Range;
@@ -101,6 +104,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::pool_plain;
 use super::process::{self, PrivateFd, Process, ProcessError, poll_timeout};
 use super::shared_memory::Value;
 
@@ -143,8 +147,7 @@ impl fmt::Display for PoolError {
             PoolError::Worker(e) => write!(f, "a pool worker died: {e}"),
             PoolError::Timeout { limit } => write!(
                 f,
-                "the pool's work did not finish within its timeout of {limit:?}; \
-                 its workers were killed"
+                "the pool did not finish within its timeout of {limit:?}; its workers were killed"
             ),
             PoolError::Io { what, source } => write!(f, "{what}: {source}"),
         }
@@ -190,22 +193,22 @@ impl Pool {
     pub fn map<T, R, F>(&self, f: F, items: &[T]) -> Result<Vec<R>, PoolError>
     where
         F: Fn(&T) -> R,
-        R: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned + 'static,
     {
-        let chunks = Chunks::new(items.len(), self.processes);
-        let mut slots: Vec<Option<Vec<R>>> = (0..chunks.count).map(|_| None).collect();
+        // Numbers need no encoding: workers write them in place, in shared memory.
+        if pool_plain::is_plain::<R>() {
+            return pool_plain::map(self, f, items);
+        }
+        let mut chunks = BTreeMap::new(); // by first item: in input order
         self.run(
-            chunks,
+            items.len(),
             |range, message| encode(items[range].iter().map(&f), message),
-            |index, payload| {
-                slots[index] = Some(decode(payload, chunks.range(index).len())?);
+            |range, payload| {
+                chunks.insert(range.start, decode(payload, range.len())?);
                 Ok(())
             },
         )?;
-        Ok(slots
-            .into_iter()
-            .flat_map(|slot| slot.expect("run received every chunk"))
-            .collect())
+        Ok(chunks.into_values().flatten().collect())
     }
 
     /// Calls `f` with each item's fields as its arguments (see [`StarFn`]); the results in
@@ -224,7 +227,7 @@ impl Pool {
     pub fn starmap<T, F>(&self, f: F, items: &[T]) -> Result<Vec<F::Output>, PoolError>
     where
         F: StarFn<T>,
-        F::Output: Serialize + DeserializeOwned,
+        F::Output: Serialize + DeserializeOwned + 'static,
     {
         self.map(|args| f.call_with(args), items)
     }
@@ -234,23 +237,22 @@ impl Pool {
     pub fn apply<A, F>(&self, f: F, args: &A) -> Result<F::Output, PoolError>
     where
         F: StarFn<A>,
-        F::Output: Serialize + DeserializeOwned,
+        F::Output: Serialize + DeserializeOwned + 'static,
     {
         let mut results = self.starmap(f, std::slice::from_ref(args))?;
         Ok(results.pop().expect("one call, one result"))
     }
 
-    /// Forks the workers and collects their messages: each worker claims chunks and
-    /// `fill`s a message for each, and the parent `take`s each message as it arrives.
-    /// `Ok` once every chunk has come and every worker has ended well.
-    fn run<W, P>(&self, chunks: Chunks, fill: W, mut take: P) -> Result<(), PoolError>
+    /// Forks the workers and collects their messages: the items `0..total` are cut into
+    /// chunks, each worker claims chunks and `fill`s a message for each, and the parent
+    /// `take`s each message, with its chunk's range, as it arrives. `Ok` once every
+    /// chunk's message has come and every worker has ended well.
+    pub(super) fn run<W, P>(&self, total: usize, fill: W, mut take: P) -> Result<(), PoolError>
     where
         W: Fn(Range<usize>, &mut Vec<u8>) -> io::Result<()>,
-        P: FnMut(usize, &[u8]) -> io::Result<()>,
+        P: FnMut(Range<usize>, &[u8]) -> io::Result<()>,
     {
-        if chunks.count == 0 {
-            return Ok(());
-        }
+        let chunks = Chunks::new(total, self.processes);
         let deadline = Deadline::new(self.timeout);
         // The next chunk to claim, in memory the workers share.
         let next_chunk = Value::new(0usize).map_err(io_error("mapping the chunk counter"))?;
@@ -259,40 +261,35 @@ impl Pool {
             let (read, write) = process::pipe().map_err(io_error("opening a result pipe"))?;
             let process = Process::start_with(write, |out| work(&fill, chunks, &next_chunk, &out))
                 .map_err(PoolError::Start)?;
-            workers.push(Worker {
-                process: Some(process),
-                results: read,
-            });
+            workers.push((Some(process), read));
         }
 
         // Until every worker has ended; returning early drops `workers`, killing them.
-        let mut received = vec![false; chunks.count];
-        let mut payload = Vec::new();
-        while workers.iter().any(|worker| worker.process.is_some()) {
-            for i in ready_workers(&workers, deadline)? {
-                let worker = &mut workers[i];
-                match read_message(&worker.results, &mut payload) {
-                    Ok(Some(index)) => {
-                        let new = received.get_mut(index).filter(|seen| !**seen);
-                        let Some(seen) = new else {
-                            return Err(io_error("reading results")(io::Error::new(
-                                io::ErrorKind::InvalidData,
-                                format!("unexpected chunk {index}"),
-                            )));
-                        };
-                        *seen = true;
-                        take(index, &payload).map_err(io_error("decoding results"))?;
+        let (mut received, mut payload) = (0, Vec::new());
+        while workers.iter().any(|(process, _)| process.is_some()) {
+            for i in ready(&workers, deadline)? {
+                let (process, results) = &mut workers[i];
+                match read_message(results, &mut payload) {
+                    Ok(Some(index)) if index < chunks.count => {
+                        take(chunks.range(index), &payload)
+                            .map_err(io_error("decoding results"))?;
+                        received += 1;
                     }
                     // End-of-file: the worker is done, or died; `join` tells which.
-                    Ok(None) => worker.join(deadline)?,
+                    Ok(None) => join(process.take(), deadline)?,
+                    Ok(Some(index)) => {
+                        return Err(io_error("reading results")(invalid(format_args!(
+                            "unexpected chunk {index}"
+                        ))));
+                    }
                     Err(e) => {
-                        worker.join(deadline)?;
+                        join(process.take(), deadline)?;
                         return Err(io_error("reading results")(e));
                     }
                 }
             }
         }
-        if received.contains(&false) {
+        if received != chunks.count {
             return Err(io_error("collecting results")(io::Error::other(
                 "every worker ended and some chunks never came",
             )));
@@ -345,11 +342,8 @@ impl Chunks {
         let size = total
             .div_ceil(processes.saturating_mul(CHUNKS_PER_WORKER))
             .max(1);
-        Chunks {
-            total,
-            size,
-            count: total.div_ceil(size),
-        }
+        let count = total.div_ceil(size);
+        Chunks { total, size, count }
     }
 
     fn range(&self, index: usize) -> Range<usize> {
@@ -368,10 +362,8 @@ struct Deadline {
 
 impl Deadline {
     fn new(limit: Duration) -> Deadline {
-        Deadline {
-            at: Instant::now().checked_add(limit),
-            limit,
-        }
+        let at = Instant::now().checked_add(limit);
+        Deadline { at, limit }
     }
 
     /// The time left (`None`: no limit), or the timeout error once none is left.
@@ -384,48 +376,43 @@ impl Deadline {
     }
 }
 
-/// A running worker and the read end of its result pipe. Dropping it (on an error)
-/// kills and reaps the process.
-struct Worker<'a> {
-    process: Option<Process<'a>>,
-    results: PrivateFd,
-}
-
-impl Worker<'_> {
-    /// Reaps the worker, which has closed its pipe (so it is ending): how it ended.
-    fn join(&mut self, deadline: Deadline) -> Result<(), PoolError> {
-        let Some(mut process) = self.process.take() else {
-            return Ok(());
-        };
-        if let Some(left) = deadline.left()?
-            && !process.join_timeout(left).map_err(PoolError::Worker)?
-        {
-            return Err(PoolError::Timeout {
-                limit: deadline.limit,
-            });
-        }
-        process.join().map_err(PoolError::Worker)
+/// Reaps a worker that has closed its pipe (so it is ending): how it ended.
+fn join(process: Option<Process<'_>>, deadline: Deadline) -> Result<(), PoolError> {
+    let Some(mut process) = process else {
+        return Ok(());
+    };
+    if let Some(left) = deadline.left()?
+        && !process.join_timeout(left).map_err(PoolError::Worker)?
+    {
+        return Err(PoolError::Timeout {
+            limit: deadline.limit,
+        });
     }
+    process.join().map_err(PoolError::Worker)
 }
 
 /// Waits until some running worker's pipe has data or has hung up; their indices.
-fn ready_workers(workers: &[Worker<'_>], deadline: Deadline) -> Result<Vec<usize>, PoolError> {
+fn ready(
+    workers: &[(Option<Process<'_>>, PrivateFd)],
+    deadline: Deadline,
+) -> Result<Vec<usize>, PoolError> {
     let running: Vec<usize> = (0..workers.len())
-        .filter(|&i| workers[i].process.is_some())
+        .filter(|&i| workers[i].0.is_some())
         .collect();
     loop {
         let timeout = deadline.left()?.map_or(PollTimeout::NONE, poll_timeout);
         let mut fds: Vec<PollFd<'_>> = running
             .iter()
-            .map(|&i| PollFd::new(workers[i].results.as_fd(), PollFlags::POLLIN))
+            .map(|&i| PollFd::new(workers[i].1.as_fd(), PollFlags::POLLIN))
             .collect();
         match poll(&mut fds, timeout) {
             Ok(0) | Err(Errno::EINTR) => continue, // `left` says whether time is up
             Ok(_) => {
+                let ready = fds.iter().map(|fd| fd.any().unwrap_or(true));
                 return Ok(running
                     .iter()
-                    .zip(&fds)
-                    .filter(|(_, fd)| fd.any().unwrap_or(true))
+                    .zip(ready)
+                    .filter(|(_, r)| *r)
                     .map(|(&i, _)| i)
                     .collect());
             }
@@ -434,18 +421,13 @@ fn ready_workers(workers: &[Worker<'_>], deadline: Deadline) -> Result<Vec<usize
     }
 }
 
-/// One message into `payload`: its chunk index, or `None` at end-of-file before it.
+/// One message into `payload`: its chunk index, or `None` at end-of-file before a whole
+/// header (the worker has ended, or died mid-message: `join` tells).
 fn read_message(mut fd: &PrivateFd, payload: &mut Vec<u8>) -> io::Result<Option<usize>> {
     let mut header = [0u8; HEADER];
-    let mut got = 0;
-    while got < HEADER {
-        match fd.read(&mut header[got..]) {
-            Ok(0) if got == 0 => return Ok(None),
-            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
+    match fd.read_exact(&mut header) {
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        result => result?,
     }
     let [index, len] = [0, 8].map(|at| {
         let bytes: [u8; 8] = header[at..at + 8].try_into().expect("8 bytes");
@@ -457,20 +439,19 @@ fn read_message(mut fd: &PrivateFd, payload: &mut Vec<u8>) -> io::Result<Option<
     Ok(Some(index))
 }
 
+fn invalid(what: impl fmt::Display) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.to_string())
+}
+
 /// The worker's loop, in the child: claim a chunk, fill its message, send it; until none
 /// is left.
-fn work<W>(
-    fill: &W,
-    chunks: Chunks,
-    next_chunk: &Value<usize>,
-    mut out: &PrivateFd,
-) -> io::Result<()>
+fn work<W>(fill: &W, chunks: Chunks, next: &Value<usize>, mut out: &PrivateFd) -> io::Result<()>
 where
     W: Fn(Range<usize>, &mut Vec<u8>) -> io::Result<()>,
 {
     let mut message = Vec::new();
     loop {
-        let index = next_chunk.as_atomic().fetch_add(1, Ordering::Relaxed);
+        let index = next.as_atomic().fetch_add(1, Ordering::Relaxed);
         if index >= chunks.count {
             return Ok(());
         }
@@ -485,14 +466,8 @@ where
 }
 
 fn encode<R: Serialize>(results: impl Iterator<Item = R>, message: &mut Vec<u8>) -> io::Result<()> {
-    // One serializer for the whole chunk, appending to the message in place.
-    let mut serializer = postcard::Serializer {
-        output: Append(message),
-    };
     for result in results {
-        result
-            .serialize(&mut serializer)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        postcard::to_io(&result, &mut *message).map_err(invalid)?;
     }
     Ok(())
 }
@@ -500,38 +475,9 @@ fn encode<R: Serialize>(results: impl Iterator<Item = R>, message: &mut Vec<u8>)
 fn decode<R: DeserializeOwned>(bytes: &[u8], len: usize) -> io::Result<Vec<R>> {
     // One deserializer for the whole chunk: per item it is then just the decoding.
     let mut de = postcard::Deserializer::from_bytes(bytes);
-    let mut out = Vec::with_capacity(len);
-    for _ in 0..len {
-        match R::deserialize(&mut de) {
-            Ok(item) => out.push(item),
-            Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e)),
-        }
-    }
-    Ok(out)
-}
-
-/// postcard's output appended to a message buffer (postcard's `ExtendFlavor` goes through
-/// `Extend` a byte at a time).
-struct Append<'a>(&'a mut Vec<u8>);
-
-impl postcard::ser_flavors::Flavor for Append<'_> {
-    type Output = ();
-
-    #[inline(always)]
-    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
-        self.0.push(byte);
-        Ok(())
-    }
-
-    #[inline(always)]
-    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
-        self.0.extend_from_slice(data);
-        Ok(())
-    }
-
-    fn finalize(self) -> postcard::Result<()> {
-        Ok(())
-    }
+    (0..len)
+        .map(|_| R::deserialize(&mut de).map_err(invalid))
+        .collect()
 }
 
 #[cfg(test)]

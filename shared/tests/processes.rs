@@ -77,6 +77,10 @@ fn main() -> ExitCode {
             pool_apply_and_starmap_worker_dies,
         ),
         (
+            "pool numbers written in place agree with encoded results; both catch a death",
+            pool_in_place_and_encoded_agree,
+        ),
+        (
             "Value: 4 processes x 100 000 fetch_add end exact",
             value_fetch_add_is_exact,
         ),
@@ -513,6 +517,7 @@ fn pool_timeout_kills_a_stuck_worker() -> Outcome {
     // the stuck one was killed and reaped.
     times_out(|pool| pool.map(|&n| if n == 600 { stuck(&n) } else { n }, &items))?;
     times_out(|pool| pool.map(stuck, &items))?;
+    times_out(|pool| pool.map(|n| stuck(n).to_string(), &items))?;
     times_out(|pool| pool.apply(stuck, &(1,)))?;
     times_out(|pool| pool.starmap(|a: &u32, _: &u32| stuck(a), &[(1, 2), (3, 4)]))?;
     // A bound that is not reached changes nothing.
@@ -619,6 +624,79 @@ fn pool_apply_and_starmap_worker_dies() -> Outcome {
         ),
         "an abort in starmap gave {starred:?}"
     );
+    Ok(())
+}
+
+/// Every number type `map` writes in place, against the same values encoded (wrapped in
+/// `Some`, which takes postcard), and a worker's death on each path.
+fn pool_in_place_and_encoded_agree() -> Outcome {
+    fn same<
+        R: PartialEq + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    >(
+        pool: &Pool,
+        items: &[u32],
+        f: fn(u32) -> R,
+    ) -> Outcome {
+        let in_place = pool.map(|&n| f(n), items).map_err(|e| e.to_string())?;
+        let encoded = pool
+            .map(|&n| Some(f(n)), items)
+            .map_err(|e| e.to_string())?;
+        let expected: Vec<R> = items.iter().map(|&n| f(n)).collect();
+        check!(in_place == expected, "in place: {:?}", &in_place[..5]);
+        check!(
+            encoded.into_iter().map(Option::unwrap).eq(expected),
+            "encoded differ"
+        );
+        Ok(())
+    }
+    let pool = Pool::new(3);
+    let items: Vec<u32> = (0..20_011).collect();
+    same(&pool, &items, |n| n as u8)?;
+    same(&pool, &items, |n| -(n as i16))?;
+    same(&pool, &items, |n| u64::from(n) << 31)?;
+    same(&pool, &items, |n| i128::from(n) * -(1 << 100))?;
+    same(&pool, &items, |n| n as usize)?;
+    same(&pool, &items, |n| n as f32 / 7.0)?;
+    same(&pool, &items, |n| f64::from(n).sqrt())?;
+    same(&pool, &items, |n| n % 3 == 0)?;
+    same(&pool, &items, |n| {
+        char::from_u32(0x4e00 + n % 1000).unwrap_or('?')
+    })?;
+    for (what, died) in [
+        (
+            "in place",
+            pool.map(
+                |&n| if n == 9_999 { std::process::abort() } else { n },
+                &items,
+            )
+            .map(drop),
+        ),
+        (
+            "encoded",
+            pool.map(
+                |&n| {
+                    if n == 9_999 {
+                        std::process::abort()
+                    } else {
+                        Some(n)
+                    }
+                },
+                &items,
+            )
+            .map(drop),
+        ),
+    ] {
+        check!(
+            matches!(
+                died,
+                Err(PoolError::Worker(ProcessError::Killed {
+                    signal: Signal::SIGABRT,
+                    ..
+                }))
+            ),
+            "{what}: an abort gave {died:?}"
+        );
+    }
     Ok(())
 }
 
