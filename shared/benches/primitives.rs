@@ -67,7 +67,7 @@ fn process_start_join() {
 }
 
 /// `Pool::map` of `x * x` over 100 000 items on 4 worker processes: forking the workers,
-/// which write the `u64` results in place in shared memory, and the parent's copy out.
+/// which send the `u64` results as raw bytes, and the parent's copy of each chunk.
 #[divan::bench(sample_count = 20)]
 fn pool_map_100_000(bencher: Bencher<'_, '_>) {
     let pool = shared::pool::Pool::new(4);
@@ -79,7 +79,7 @@ fn pool_map_100_000(bencher: Bencher<'_, '_>) {
 
 /// The same squares as `Some(x * x)`, a result type that is not a number: postcard-encoded
 /// in the workers, sent through pipes and decoded by the parent. Against `pool_map_100_000`,
-/// what writing numbers in place saves.
+/// what sending numbers as bytes saves.
 #[divan::bench(sample_count = 20)]
 fn pool_map_encoded_100_000(bencher: Bencher<'_, '_>) {
     let pool = shared::pool::Pool::new(4);

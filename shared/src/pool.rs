@@ -72,8 +72,8 @@
 //! message on its own pipe. The parent reads whichever pipe is ready and puts each chunk
 //! in its place. A million small items is a few dozen messages, not a million. `apply` is
 //! one item: one worker. Unlike Python's, the workers live for one call only, so a `Pool`
-//! holds no processes. (Results that are numbers skip postcard: the workers write them in
-//! place, in shared memory; `pool_plain.rs` is that speed-up, and can be skipped.)
+//! holds no processes. (Integer and float results skip postcard: the workers send their
+//! raw bytes; `pool_plain.rs` is that speed-up, and can be skipped.)
 //!
 //! The items stay the caller's: each worker passes `f` a reference to its copy of an item
 //! and never drops it (see `process`'s "Who drops what"), and the caller drops each item
@@ -195,7 +195,7 @@ impl Pool {
         F: Fn(&T) -> R,
         R: Serialize + DeserializeOwned + 'static,
     {
-        // Numbers need no encoding: workers write them in place, in shared memory.
+        // Integers and floats skip postcard: workers send their raw bytes.
         if pool_plain::is_plain::<R>() {
             return pool_plain::map(self, f, items);
         }
@@ -246,7 +246,7 @@ impl Pool {
     /// Forks the workers and collects their messages: the items `0..total` are cut into
     /// chunks, each worker claims chunks and `fill`s a message for each, and the parent
     /// `take`s each message, with its chunk's range, as it arrives. `Ok` once every
-    /// chunk's message has come and every worker has ended well.
+    /// chunk's message has been taken, each exactly once, and every worker has ended well.
     pub(super) fn run<W, P>(&self, total: usize, fill: W, mut take: P) -> Result<(), PoolError>
     where
         W: Fn(Range<usize>, &mut Vec<u8>) -> io::Result<()>,
@@ -265,23 +265,26 @@ impl Pool {
         }
 
         // Until every worker has ended; returning early drops `workers`, killing them.
-        let (mut received, mut payload) = (0, Vec::new());
+        let mut taken = vec![false; chunks.count];
+        let mut payload = Vec::new();
         while workers.iter().any(|(process, _)| process.is_some()) {
             for i in ready(&workers, deadline)? {
                 let (process, results) = &mut workers[i];
                 match read_message(results, &mut payload) {
-                    Ok(Some(index)) if index < chunks.count => {
+                    Ok(Some(index)) => {
+                        // Each chunk exactly once: `pool_plain` relies on it.
+                        match taken.get_mut(index) {
+                            Some(seen @ false) => *seen = true,
+                            _ => {
+                                let e = invalid(format_args!("unexpected chunk {index}"));
+                                return Err(io_error("reading results")(e));
+                            }
+                        }
                         take(chunks.range(index), &payload)
                             .map_err(io_error("decoding results"))?;
-                        received += 1;
                     }
                     // End-of-file: the worker is done, or died; `join` tells which.
                     Ok(None) => join(process.take(), deadline)?,
-                    Ok(Some(index)) => {
-                        return Err(io_error("reading results")(invalid(format_args!(
-                            "unexpected chunk {index}"
-                        ))));
-                    }
                     Err(e) => {
                         join(process.take(), deadline)?;
                         return Err(io_error("reading results")(e));
@@ -289,7 +292,7 @@ impl Pool {
                 }
             }
         }
-        if received != chunks.count {
+        if taken.contains(&false) {
             return Err(io_error("collecting results")(io::Error::other(
                 "every worker ended and some chunks never came",
             )));
