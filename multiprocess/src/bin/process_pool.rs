@@ -4,8 +4,9 @@
 //! Python's `Pool(4)` and `p.map(square, [...])` become [`shared::Pool::new(4)`](shared::Pool)
 //! and its [`map`](shared::Pool::map): the workers are forked with `square` and the items
 //! already in their memory (nothing is pickled on the way in), take chunks of the items
-//! from a counter in shared memory, and send their results back postcard-encoded, which
-//! `map` puts in input order. If a worker dies (a panic, an abort, SIGKILL), Python's
+//! from a counter in shared memory, and send each chunk's results back in one message
+//! (integers as their raw bytes, other types postcard-encoded), which `map` puts in input
+//! order. If a worker dies (a panic, an abort, SIGKILL), Python's
 //! `Pool.map` waits forever (CPython gh-66587); here `map` returns an error saying how the
 //! worker ended, and the program exits with it.
 //!
