@@ -195,7 +195,7 @@ impl Pool {
         F: Fn(&T) -> R,
         R: Serialize + DeserializeOwned + 'static,
     {
-        // Integers and floats skip postcard: workers send their raw bytes.
+        // Integers and floats skip encoding and decoding: workers send their raw bytes.
         if pool_plain::is_plain::<R>() {
             return pool_plain::map(self, f, items);
         }

@@ -92,7 +92,7 @@ where
         |range, payload| copy_chunk(&mut slots[range], payload),
     )?;
     // SAFETY: `run` returned `Ok`, so it took every chunk, and the chunks' ranges cover
-    // `0..items.len()`: every slot was written above.
+    // `0..items.len()`: every slot was written above, and any bytes are a plain `R`.
     unsafe { results.set_len(items.len()) };
     Ok(results)
 }
