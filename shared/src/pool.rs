@@ -436,8 +436,7 @@ fn read_message(mut fd: &PrivateFd, payload: &mut Vec<u8>) -> io::Result<Option<
         let bytes: [u8; 8] = header[at..at + 8].try_into().expect("8 bytes");
         u64::from_le_bytes(bytes) as usize
     });
-    payload.clear();
-    payload.resize(len, 0);
+    payload.resize(len, 0); // zeroes only what the last message did not fill
     fd.read_exact(payload)?;
     Ok(Some(index))
 }

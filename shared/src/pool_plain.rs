@@ -75,6 +75,8 @@ where
     );
     let mut results = Vec::<R>::with_capacity(items.len());
     let slots = results.spare_capacity_mut();
+    #[cfg(target_os = "linux")]
+    ask_for_huge_pages(slots);
     pool.run(
         items.len(),
         |range, message| {
@@ -95,6 +97,25 @@ where
     // `0..items.len()`: every slot was written above, and any bytes are a plain `R`.
     unsafe { results.set_len(items.len()) };
     Ok(results)
+}
+
+/// Asks Linux to back the results with 2 MiB pages: filling 8 MB of them then takes 4
+/// page faults instead of 2048, which were the parent's largest cost. Only a hint: where
+/// transparent huge pages are off, nothing changes.
+#[cfg(target_os = "linux")]
+fn ask_for_huge_pages<R>(slots: &mut [MaybeUninit<R>]) {
+    use nix::sys::mman::{MmapAdvise, madvise};
+    use std::ptr::NonNull;
+    const HUGE: usize = 2 << 20;
+    let base = slots.as_mut_ptr().cast::<u8>();
+    let skip = (HUGE - base as usize % HUGE) % HUGE;
+    let len = size_of_val(slots).saturating_sub(skip) / HUGE * HUGE;
+    if len > 0 {
+        let start = NonNull::new(base.wrapping_add(skip).cast()).expect("inside the slots");
+        // SAFETY: the range is inside `slots` (whole huge pages, so whole pages too), and
+        // MADV_HUGEPAGE changes only how the kernel backs memory, never what it holds.
+        let _ = unsafe { madvise(start, len, MmapAdvise::MADV_HUGEPAGE) };
+    }
 }
 
 /// Copies a chunk's message into its slots, if it is exactly their size.
