@@ -99,8 +99,8 @@ where
     Ok(results)
 }
 
-/// Asks Linux to back the results with 2 MiB pages: filling 8 MB of them then takes 4
-/// page faults instead of 2048, which were the parent's largest cost. Only a hint: where
+/// Asks Linux to back the results with 2 MiB pages: filling one then takes one page fault
+/// instead of 512, and those faults were the parent's largest cost. Only a hint: where
 /// transparent huge pages are off, nothing changes.
 #[cfg(target_os = "linux")]
 fn ask_for_huge_pages<R>(slots: &mut [MaybeUninit<R>]) {
