@@ -261,15 +261,18 @@ impl Pool {
             let (read, write) = process::pipe().map_err(io_error("opening a result pipe"))?;
             let process = Process::start_with(write, |out| work(&fill, chunks, &next_chunk, &out))
                 .map_err(PoolError::Start)?;
-            workers.push((Some(process), read));
+            workers.push(Worker {
+                process: Some(process),
+                results: read,
+            });
         }
 
         // Until every worker has ended; returning early drops `workers`, killing them.
         let mut taken = vec![false; chunks.count];
         let mut payload = Vec::new();
-        while workers.iter().any(|(process, _)| process.is_some()) {
+        while workers.iter().any(|worker| worker.process.is_some()) {
             for i in ready(&workers, deadline)? {
-                let (process, results) = &mut workers[i];
+                let Worker { process, results } = &mut workers[i];
                 match read_message(results, &mut payload) {
                     Ok(Some(index)) => {
                         // Each chunk exactly once: `pool_plain` relies on it.
@@ -379,6 +382,13 @@ impl Deadline {
     }
 }
 
+/// A worker (`None` once reaped) and the read end of its result pipe. Dropping it (on an
+/// error) kills and reaps the process.
+struct Worker<'a> {
+    process: Option<Process<'a>>,
+    results: PrivateFd,
+}
+
 /// Reaps a worker that has closed its pipe (so it is ending): how it ended.
 fn join(process: Option<Process<'_>>, deadline: Deadline) -> Result<(), PoolError> {
     let Some(mut process) = process else {
@@ -395,18 +405,15 @@ fn join(process: Option<Process<'_>>, deadline: Deadline) -> Result<(), PoolErro
 }
 
 /// Waits until some running worker's pipe has data or has hung up; their indices.
-fn ready(
-    workers: &[(Option<Process<'_>>, PrivateFd)],
-    deadline: Deadline,
-) -> Result<Vec<usize>, PoolError> {
+fn ready(workers: &[Worker<'_>], deadline: Deadline) -> Result<Vec<usize>, PoolError> {
     let running: Vec<usize> = (0..workers.len())
-        .filter(|&i| workers[i].0.is_some())
+        .filter(|&i| workers[i].process.is_some())
         .collect();
     loop {
         let timeout = deadline.left()?.map_or(PollTimeout::NONE, poll_timeout);
         let mut fds: Vec<PollFd<'_>> = running
             .iter()
-            .map(|&i| PollFd::new(workers[i].1.as_fd(), PollFlags::POLLIN))
+            .map(|&i| PollFd::new(workers[i].results.as_fd(), PollFlags::POLLIN))
             .collect();
         match poll(&mut fds, timeout) {
             Ok(0) | Err(Errno::EINTR) => continue, // `left` says whether time is up
