@@ -67,13 +67,13 @@
 //! Each call forks its workers after the function and the items exist, so neither is
 //! sent anywhere: every worker has a copy. `f` can be any `Fn`, a closure borrowing local
 //! data included, and items need no serde at all. The items are cut into chunks (4 per
-//! worker, as Python's default `chunksize`); a worker claims the next chunk from a counter
-//! in shared memory, applies `f`, and writes the chunk's results, postcard-encoded, in one
-//! message on its own pipe. The parent reads whichever pipe is ready and puts each chunk
-//! in its place. A million small items is a few dozen messages, not a million. `apply` is
-//! one item: one worker. Unlike Python's, the workers live for one call only, so a `Pool`
-//! holds no processes. (Integer and float results skip postcard: the workers send their
-//! raw bytes; `pool_plain.rs` is that speed-up, and can be skipped.)
+//! worker, as Python's default `chunksize`, but at most 4096 items); a worker claims the
+//! next chunk from a counter in shared memory, applies `f`, and writes the chunk's results,
+//! postcard-encoded, in one message on its own pipe. The parent reads whichever pipe is
+//! ready and puts each chunk in its place. A million items is a few hundred messages, not a
+//! million. `apply` is one item: one worker. Unlike Python's, the workers live for one call
+//! only, so a `Pool` holds no processes. (Integer and float results skip postcard: the
+//! workers send their raw bytes; `pool_plain.rs` is that speed-up, and can be skipped.)
 //!
 //! The items stay the caller's: each worker passes `f` a reference to its copy of an item
 //! and never drops it (see `process`'s "Who drops what"), and the caller drops each item
@@ -110,6 +110,9 @@ use super::shared_memory::Value;
 
 /// Chunks per worker: enough to even out uneven items, few enough to be cheap.
 const CHUNKS_PER_WORKER: usize = 4;
+/// Items per chunk at most: 32 KiB of 8-byte numbers, which a pipe (64 KiB on Linux) holds
+/// whole, so a worker hands a chunk over without waiting for the parent to read it.
+const MAX_CHUNK: usize = 4096;
 /// A result message's header: chunk index and payload length, u64 LE each.
 const HEADER: usize = 16;
 
@@ -347,7 +350,7 @@ impl Chunks {
         // Saturating: `Pool::new(usize::MAX)` is allowed, and forks one worker per chunk.
         let size = total
             .div_ceil(processes.saturating_mul(CHUNKS_PER_WORKER))
-            .max(1);
+            .clamp(1, MAX_CHUNK);
         let count = total.div_ceil(size);
         Chunks { total, size, count }
     }
@@ -536,7 +539,7 @@ mod tests {
 
     #[test]
     fn chunks_cover_the_items_once_in_order() {
-        for (total, processes) in [(1, 4), (10, 3), (100_003, 4), (5, usize::MAX), (7, 1)] {
+        for (total, processes) in [(1, 4), (10, 3), (16_000, 1), (100_003, 4), (5, usize::MAX)] {
             let chunks = Chunks::new(total, processes);
             let covered: Vec<usize> = (0..chunks.count).flat_map(|i| chunks.range(i)).collect();
             assert_eq!(
@@ -544,7 +547,9 @@ mod tests {
                 (0..total).collect::<Vec<_>>(),
                 "{total} on {processes}"
             );
-            assert!(chunks.count <= processes.saturating_mul(CHUNKS_PER_WORKER));
+            assert!((1..=MAX_CHUNK).contains(&chunks.size));
+            let fewest = total.div_ceil(MAX_CHUNK);
+            assert!(chunks.count <= processes.saturating_mul(CHUNKS_PER_WORKER).max(fewest));
         }
         assert_eq!(Chunks::new(0, 2).count, 0);
     }
