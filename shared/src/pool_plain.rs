@@ -6,9 +6,9 @@
 //! about 50 instructions an item, was most of `map`'s time, and is now one `memcpy` per
 //! chunk. Everything else (the chunks, the workers, errors, the timeout) is `pool`'s.
 //!
-//! (A shared mapping that the workers write in place, as rayon's threads do, was
-//! measured too: its pages cost more to fault in, zero and free than the pipes cost to
-//! copy through.)
+//! (A shared mapping that the workers write in place, as rayon's threads do, was measured
+//! too, and was slower: its pages cost more to fault in, zero and free than the same bytes
+//! cost to copy through the pipes.)
 //!
 //! # Copying it
 //!
