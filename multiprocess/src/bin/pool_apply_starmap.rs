@@ -8,7 +8,8 @@
 //! `power(2, 3)` and so on; [`Pool::starmap`](shared::Pool::starmap) does the same, passing
 //! each field by reference. As with `map`, the results come in input order, and a worker
 //! that dies is an error rather than a hang. The same program in Python (`square` and
-//! `power` as functions, a `with Pool(4) as p:` block) prints the same two lines.
+//! `power` as functions, both calls in a `with Pool(4) as p:` block, each result printed)
+//! prints `49` and `[8, 9, 1000]`, as this one does.
 //!
 //! Run: `cargo run -p multiprocess --bin pool_apply_starmap`
 //!
