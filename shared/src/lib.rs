@@ -11,7 +11,7 @@
 //!   ended (Python's `multiprocessing.Process`), over nix. [`pool`], [`queue`] and
 //!   [`shared_memory`] are Python's `Pool`, `Queue`, `Value` and `Array` beside it;
 //!   `shared_memory` stands alone, `pool` and `queue` travel with `process` and
-//!   `shared_memory`.
+//!   `shared_memory` (and `pool` with `pool_plain`, its fast path for numbers).
 //! - [`Pool`]'s calls keep Python's names: `map` (`pool.map(f, items)`), `starmap`
 //!   (`pool.starmap(f, [(a, b), ..])`), `apply` (`pool.apply(f, (a, b))`), and `timeout`
 //!   for the bound Python gets from `map_async(..).get(timeout)`.
