@@ -1,4 +1,4 @@
-//! Stand-ins for `Process`, `Pool`, `Queue`, `Value` and `Array` where there is no `fork`
+//! Stand-ins for `Process`, `Pool`, `Queue`, `Pipe`, `Value` and `Array` where there is no `fork`
 //! (Windows), so that the multiprocessing chapter's examples still compile there and say
 //! in one line why they cannot run:
 //!
@@ -80,10 +80,43 @@ impl Pool {
         self.processes
     }
 
+    pub fn timeout(self, _limit: std::time::Duration) -> Pool {
+        self
+    }
+
     pub fn map<T, R, F: Fn(&T) -> R>(&self, _f: F, _items: &[T]) -> Result<Vec<R>, NoFork> {
         Err(NoFork)
     }
+
+    pub fn starmap<T, F: StarFn<T>>(&self, _f: F, _items: &[T]) -> Result<Vec<F::Output>, NoFork> {
+        Err(NoFork)
+    }
+
+    pub fn apply<A, F: StarFn<A>>(&self, _f: F, _args: &A) -> Result<F::Output, NoFork> {
+        Err(NoFork)
+    }
 }
+
+/// Stands in for `pool::StarFn`: a function of a tuple's fields, for `starmap` and `apply`.
+pub trait StarFn<Args> {
+    type Output;
+}
+
+macro_rules! star_fn {
+    ($($arg:ident),+) => {
+        impl<F, R, $($arg),+> StarFn<($($arg,)+)> for F
+        where
+            F: Fn($(&$arg),+) -> R,
+        {
+            type Output = R;
+        }
+    };
+}
+
+star_fn!(A);
+star_fn!(A, B);
+star_fn!(A, B, C);
+star_fn!(A, B, C, D);
 
 /// Stands in for `shared_memory::Value`: [`new`](Value::new) fails with [`NoFork`].
 #[derive(Debug)]
@@ -201,6 +234,48 @@ pub mod queue {
 
 pub use queue::Queue;
 
+/// Stands in for the `pipe` module: [`Pipe::new`](pipe::Pipe::new) fails with [`NoFork`].
+pub mod pipe {
+    use std::io;
+    use std::marker::PhantomData;
+
+    use super::Never;
+
+    #[derive(Debug)]
+    pub struct Pipe<T> {
+        never: Never,
+        _items: PhantomData<T>,
+    }
+
+    impl<T> Pipe<T> {
+        pub fn new() -> io::Result<Pipe<T>> {
+            Err(super::unsupported())
+        }
+
+        pub fn split(self) -> (Connection<T>, Connection<T>) {
+            match self.never {}
+        }
+    }
+
+    #[derive(Debug)]
+    pub struct Connection<T> {
+        never: Never,
+        _items: PhantomData<T>,
+    }
+
+    impl<T> Connection<T> {
+        pub fn send(&mut self, _item: &T) -> io::Result<()> {
+            match self.never {}
+        }
+
+        pub fn recv(&mut self) -> io::Result<Option<T>> {
+            match self.never {}
+        }
+    }
+}
+
+pub use pipe::Pipe;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,8 +293,21 @@ mod tests {
             Pool::new(2).map(|n| n + 1, &[1]).unwrap_err().to_string(),
             message
         );
+        let power = |base: &i32, exp: &u32| base.pow(*exp);
+        assert_eq!(
+            Pool::new(2)
+                .starmap(power, &[(2, 3)])
+                .unwrap_err()
+                .to_string(),
+            message
+        );
+        assert_eq!(
+            Pool::new(2).apply(power, &(2, 3)).unwrap_err().to_string(),
+            message
+        );
         assert_eq!(Value::new(0).unwrap_err().to_string(), message);
         assert_eq!(Array::new([1, 2]).unwrap_err().to_string(), message);
         assert_eq!(Queue::<i32>::new().unwrap_err().to_string(), message);
+        assert_eq!(Pipe::<i32>::new().unwrap_err().to_string(), message);
     }
 }

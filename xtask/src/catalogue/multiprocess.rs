@@ -23,6 +23,12 @@ pub fn cases() -> Vec<Case> {
             "process_pool",
             Expect::stdout([Block::ordered([exact("[1, 4, 9, 16, 25]")])]),
         ),
+        // The tutorial's text names apply and starmap too: one call, then tuples unpacked
+        // into arguments, results in input order.
+        Case::new(
+            "pool_apply_starmap",
+            Expect::stdout([Block::ordered([exact("49"), exact("[8, 9, 1000]")])]),
+        ),
         // Updates from five processes, none lost.
         Case::new(
             "shared_memory",
@@ -39,6 +45,18 @@ pub fn cases() -> Vec<Case> {
                 Block::ordered(lines(|i| format!("Produced {i}"))),
                 Block::ordered(lines(|i| format!("Consumed {i}"))),
             ]),
+        ),
+        // Each reply comes back before the next number goes out, and the child sees the
+        // end only after the parent has printed and closed: one order only.
+        Case::new(
+            "process_pipe",
+            Expect::stdout([Block::ordered([
+                exact("Sent 1, got back 1"),
+                exact("Sent 2, got back 4"),
+                exact("Sent 3, got back 9"),
+                exact("Child: the parent closed its end"),
+                exact("Done"),
+            ])]),
         ),
     ]
 }
