@@ -569,11 +569,15 @@ impl Workspace {
     fn lib_rs(&self, plan: &Plan) -> String {
         // shared/src/lib.rs's own lines, less what concerns modules not copied.
         let mut out = LIB_DOC.to_string();
+        // A blank line before a dropped item stays, before the next one kept.
+        let mut blank = false;
         for item in &self.lib_items {
+            blank |= item.blank_before;
             if let Some(text) = item.keep(&plan.modules) {
-                if item.blank_before && !out.ends_with("\n\n") {
+                if blank && !out.ends_with("\n\n") {
                     out.push('\n');
                 }
+                blank = false;
                 out.push_str(&text);
             }
         }

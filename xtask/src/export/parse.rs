@@ -136,6 +136,7 @@ pub fn parse_module(name: &str, source: &str) -> anyhow::Result<Module> {
             && module
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !travels.iter().any(|t| t == module)
         {
             travels.push(module.to_string());
         }
@@ -477,7 +478,19 @@ impl LibItem {
                     [one] => format!("pub use {};", one.text),
                     _ => {
                         let all: Vec<&str> = kept.iter().map(|l| l.text.as_str()).collect();
-                        format!("pub use {{{}}};", all.join(", "))
+                        let line = format!("pub use {{{}}};", all.join(", "));
+                        if line.len() <= 100 {
+                            line
+                        } else {
+                            // As rustfmt lays out a long list: filled lines in a block.
+                            let mut block = "pub use {\n".to_string();
+                            let items: Vec<String> = all.iter().map(|t| format!("{t},")).collect();
+                            for row in super::wrap(&items.join(" "), 96) {
+                                let _ = writeln!(block, "    {row}");
+                            }
+                            block.push_str("};");
+                            block
+                        }
                     }
                 }
             }
