@@ -121,7 +121,7 @@ mod tests {
         let text = serde_json::to_string(&json).unwrap();
         let back: Value = serde_json::from_str(&text).unwrap();
         let events = back["traceEvents"].as_array().unwrap();
-        let of = |ph: &str| events.iter().filter(move |e| e["ph"] == ph);
+        let of = |ph: &'static str| events.iter().filter(move |e| e["ph"] == ph);
         let lives: Vec<(i64, i64, i64, i64)> = of("X")
             .map(|e| {
                 let n = |k: &str| e[k].as_i64().unwrap();

@@ -52,12 +52,12 @@ pub fn trace_all(names: &[String], jobs: Jobs) -> anyhow::Result<Vec<Report>> {
     let results: Vec<anyhow::Result<Report>> = match jobs {
         Jobs::OneAtATime => selected
             .iter()
-            .map(|&(bin, case)| trace_one(bin, case, server))
+            .map(|&(bin, case)| trace_one(bin, case, server, jobs))
             .collect(),
         Jobs::AllAtOnce => thread::scope(|scope| {
             let handles: Vec<_> = selected
                 .iter()
-                .map(|&(bin, case)| scope.spawn(move || trace_one(bin, case, server)))
+                .map(|&(bin, case)| scope.spawn(move || trace_one(bin, case, server, jobs)))
                 .collect();
             handles
                 .into_iter()
@@ -69,19 +69,32 @@ pub fn trace_all(names: &[String], jobs: Jobs) -> anyhow::Result<Vec<Report>> {
 }
 
 /// Traces one example with its first case's arguments (none if it has no case).
-fn trace_one(bin: &Bin, case: Option<&Case>, server: &Server) -> anyhow::Result<Report> {
+fn trace_one(
+    bin: &Bin,
+    case: Option<&Case>,
+    server: &Server,
+    jobs: Jobs,
+) -> anyhow::Result<Report> {
     let (args, limit) = match case {
         Some(case) => (case.args.clone(), case.timeout),
         None => (Vec::new(), Duration::from_secs(30)),
     };
-    let (trace, origin) = ptrace::run(bin.exe.as_os_str(), &args, limit, None)?;
+    let (mut trace, origin) = ptrace::run(bin.exe.as_os_str(), &args, limit, None)?;
+    // Shown from the workspace (target/debug/NAME), not as this machine's full path.
+    if let Ok(here) = std::env::current_dir()
+        && let Ok(relative) = bin.exe.strip_prefix(here)
+    {
+        trace.command[0] = relative.display().to_string();
+    }
     let mut spans = tasks::from_lines(&trace.lines);
     spans.extend(tasks::from_requests(&served(server), origin, trace.end));
     let run = Run {
         stdout: &trace.stdout,
         stderr: &trace.stderr,
         code: trace.code,
-        wall: Some(trace.end),
+        // Run all at once on a small machine, the wall times are the machine's, not the
+        // example's: only runs one at a time are held to the catalogue's time bounds.
+        wall: (jobs == Jobs::OneAtATime).then_some(trace.end),
         pid: Some(trace.root as u32),
     };
     let output = match case {

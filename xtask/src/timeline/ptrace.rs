@@ -1,6 +1,6 @@
 //! The tracer: runs a command under ptrace and records, on one clock, every thread and
 //! process it creates (fork, vfork and clone events), when and how each ended (exit
-//! events), and every `write`/`writev` to fd 1 or 2. Linux on x86_64 or aarch64.
+//! events), and every `write`/`writev` to fd 1 or 2. Linux (x86_64 and aarch64).
 //!
 //! Only those writes stop the program: a seccomp filter, installed just before the
 //! command's `execve`, hands them to the tracer and lets every other system call run at
@@ -16,9 +16,10 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -54,7 +55,7 @@ pub fn run(
         .process_group(0)
         .env_remove("RUST_BACKTRACE")
         .env_remove("RUST_LIB_BACKTRACE");
-    let filter = write_filter();
+    let filter = write_filter()?;
     // SAFETY: between fork and exec the child only makes three system calls (ptrace,
     // prctl, seccomp); none allocates or takes a lock. The filter was built before fork.
     unsafe {
@@ -65,6 +66,12 @@ pub fn run(
     }
     let mut child = command.spawn().map_err(|err| start_error(program, err))?;
     let root = child.id() as i32;
+    // Which pipe is which, as /proc names them: "pipe:[INODE]".
+    let fds = [
+        child.stdout.as_ref().map(|p| p.as_raw_fd()),
+        child.stderr.as_ref().map(|p| p.as_raw_fd()),
+    ];
+    let pipes = fds.map(|fd| std::fs::read_link(format!("/proc/self/fd/{}", fd?)).ok());
     let stdout = exec::reader(child.stdout.take());
     let stderr = exec::reader(child.stderr.take());
 
@@ -77,7 +84,7 @@ pub fn run(
         }
         false
     });
-    let mut tracer = Tracer::new(root);
+    let mut tracer = Tracer::new(root, pipes);
     let traced = tracer.follow();
     drop(done);
     let timed_out = watchdog.join().expect("the watchdog thread panicked");
@@ -127,11 +134,19 @@ fn start_error(program: &OsStr, err: io::Error) -> anyhow::Error {
 
 /// The seccomp filter: `write` and `writev` to fd 1 or 2 stop for the tracer
 /// (`SECCOMP_RET_TRACE`); everything else runs untraced.
-fn write_filter() -> Vec<libc::sock_filter> {
+fn write_filter() -> anyhow::Result<Vec<libc::sock_filter>> {
     #[cfg(target_arch = "x86_64")]
-    const ARCH: u32 = 0xc000_003e; // AUDIT_ARCH_X86_64
+    const AUDIT_ARCH: Option<u32> = Some(0xc000_003e); // AUDIT_ARCH_X86_64
     #[cfg(target_arch = "aarch64")]
-    const ARCH: u32 = 0xc000_00b7; // AUDIT_ARCH_AARCH64
+    const AUDIT_ARCH: Option<u32> = Some(0xc000_00b7); // AUDIT_ARCH_AARCH64
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    const AUDIT_ARCH: Option<u32> = None;
+    let Some(arch) = AUDIT_ARCH else {
+        anyhow::bail!(
+            "the tracer knows the system calls of x86_64 and aarch64 only, not of {}",
+            std::env::consts::ARCH
+        );
+    };
     // struct seccomp_data: nr (u32), arch (u32), instruction_pointer (u64), args[6] (u64).
     const NR: u32 = 0;
     const ARCH_AT: u32 = 4;
@@ -146,9 +161,9 @@ fn write_filter() -> Vec<libc::sock_filter> {
         jf,
         k,
     };
-    vec![
+    Ok(vec![
         load(ARCH_AT),
-        jeq(ARCH, 0, 7), // another ABI (e.g. 32-bit): allow
+        jeq(arch, 0, 7), // another ABI (e.g. 32-bit): allow
         load(NR),
         jeq(libc::SYS_write as u32, 1, 0),
         jeq(libc::SYS_writev as u32, 0, 4),
@@ -157,7 +172,7 @@ fn write_filter() -> Vec<libc::sock_filter> {
         jeq(2, 0, 1),
         stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_TRACE),
         stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW),
-    ]
+    ])
 }
 
 fn stmt(code: u32, k: u32) -> libc::sock_filter {
@@ -197,6 +212,7 @@ fn install(filter: &[libc::sock_filter]) -> io::Result<()> {
 
 /// A write to fd 1 or 2, between its seccomp stop and its syscall-exit stop.
 struct PendingWrite {
+    /// 1 if it goes to the run's stdout, 2 if to its stderr.
     fd: i32,
     /// `write`: the buffer; `writev`: the iovec array and its length.
     addr: u64,
@@ -227,11 +243,15 @@ struct Tracer {
     code: Option<i32>,
     /// Every thread of the started process has ended; what still runs was left behind.
     root_ended: bool,
+    /// The run's stdout and stderr pipes (their `/proc/…/fd` links): a write counts as
+    /// printed if it goes into one of them, whatever fd the program wrote it to.
+    pipes: [Option<PathBuf>; 2],
 }
 
 impl Tracer {
-    fn new(root: i32) -> Tracer {
+    fn new(root: i32, pipes: [Option<PathBuf>; 2]) -> Tracer {
         Tracer {
+            pipes,
             root,
             origin: Instant::now(),
             threads: Vec::new(),
@@ -405,9 +425,15 @@ impl Tracer {
         let Some(SyscallStop::Entry { nr, args }) = syscall_info(tid) else {
             return;
         };
+        let target = std::fs::read_link(format!("/proc/{tid}/fd/{}", args[0])).ok();
+        // 1 for the stdout pipe, 2 for the stderr pipe (a shell's `>&2` is a write to fd 1
+        // after dup2); a write elsewhere, such as to a file, was not printed.
+        let Some(stream) = self.pipes.iter().position(|p| p.is_some() && *p == target) else {
+            return;
+        };
         if nr == libc::SYS_write || nr == libc::SYS_writev {
             self.task(tid, at).write = Some(PendingWrite {
-                fd: args[0] as i32,
+                fd: stream as i32 + 1,
                 addr: args[1],
                 len: args[2],
                 vectored: nr == libc::SYS_writev,
@@ -639,4 +665,66 @@ fn syscall_info(tid: i32) -> Option<SyscallStop> {
         }),
         _ => None,
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_ptrace_says_what_to_do() {
+        for errno in [libc::EPERM, libc::ENOSYS] {
+            let err = start_error(OsStr::new("demo"), io::Error::from_raw_os_error(errno));
+            assert!(err.is::<NotPermitted>());
+            let message = err.to_string();
+            assert!(
+                message.starts_with("ptrace is not permitted here, so `demo` cannot be traced")
+                    && message.contains("--cap-add=SYS_PTRACE"),
+                "{message}"
+            );
+        }
+        let missing = start_error(OsStr::new("demo"), io::ErrorKind::NotFound.into());
+        assert!(!missing.is::<NotPermitted>());
+    }
+
+    #[test]
+    fn the_filter_traps_only_writes_to_stdout_and_stderr() {
+        // Runs the classic BPF program the way the kernel does, on made-up system calls.
+        let filter = write_filter().unwrap();
+        let run = |nr: i64, fd: u64, arch_ok: bool| -> u32 {
+            let mut data = [0u8; 64];
+            data[0..4].copy_from_slice(&(nr as u32).to_ne_bytes());
+            let arch = if arch_ok { ARCH_NOW } else { 0x4000_0003 };
+            data[4..8].copy_from_slice(&arch.to_ne_bytes());
+            data[16..24].copy_from_slice(&fd.to_ne_bytes());
+            let (mut acc, mut pc) = (0u32, 0usize);
+            loop {
+                let op = filter[pc];
+                match op.code as u32 {
+                    c if c == libc::BPF_LD | libc::BPF_W | libc::BPF_ABS => {
+                        let at = op.k as usize;
+                        acc = u32::from_ne_bytes(data[at..at + 4].try_into().unwrap());
+                        pc += 1;
+                    }
+                    c if c == libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K => {
+                        pc += 1 + if acc == op.k { op.jt } else { op.jf } as usize;
+                    }
+                    c if c == libc::BPF_RET | libc::BPF_K => return op.k,
+                    other => panic!("unexpected BPF op {other:#x}"),
+                }
+            }
+        };
+        let trace = libc::SECCOMP_RET_TRACE;
+        let allow = libc::SECCOMP_RET_ALLOW;
+        assert_eq!(run(libc::SYS_write, 1, true), trace);
+        assert_eq!(run(libc::SYS_writev, 2, true), trace);
+        assert_eq!(run(libc::SYS_write, 5, true), allow);
+        assert_eq!(run(libc::SYS_read, 1, true), allow);
+        assert_eq!(run(libc::SYS_write, 1, false), allow);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    const ARCH_NOW: u32 = 0xc000_003e;
+    #[cfg(target_arch = "aarch64")]
+    const ARCH_NOW: u32 = 0xc000_00b7;
 }

@@ -72,7 +72,8 @@ pub fn write(name: &str, trace: &Trace, spans: &[Span]) -> String {
         .max()
         .unwrap_or_default()
         .max(Duration::from_millis(1));
-    let scale = |t: Duration| PLOT_X0 + t.as_secs_f64() / total.as_secs_f64() * (PLOT_X1 - PLOT_X0);
+    let scale = Scale::new(trace, spans, total);
+    let scale = |t: Duration| scale.x(t);
 
     let mut body = String::new();
     let mut y = 76.0;
@@ -128,9 +129,9 @@ pub fn write(name: &str, trace: &Trace, spans: &[Span]) -> String {
     }
     let _ = writeln!(
         svg,
-        r#"<text x="8" y="18" font-size="14" class="group">{} — {summary}, {} ms in all</text>"#,
+        r#"<text x="8" y="18" font-size="14" class="group">{} — {summary}, {} in all</text>"#,
         esc(name),
-        total.as_millis()
+        ms(total)
     );
     let command = clip(&trace.command.join(" "), 120);
     let _ = writeln!(
@@ -138,16 +139,71 @@ pub fn write(name: &str, trace: &Trace, spans: &[Span]) -> String {
         r#"<text x="8" y="34" class="dim">$ {}</text>"#,
         esc(&command)
     );
-    axis(&mut svg, total, &scale, height);
+    axis(&mut svg, &Scale::new(trace, spans, total), height);
     svg.push_str(&body);
     svg.push_str("</svg>\n");
     svg
 }
 
+/// Where a time goes across the plot. When the first thing of interest happens late
+/// (an interpreter starting up), the time before it is squeezed into a short grey
+/// segment at the left, so the rest gets the width.
+struct Scale {
+    total: f64,
+    /// Seconds squeezed into the first [`SQUEEZED`] pixels; 0 for none.
+    skip: f64,
+}
+
+const SQUEEZED: f64 = 56.0;
+
+impl Scale {
+    fn new(trace: &Trace, spans: &[Span], total: Duration) -> Scale {
+        let total = total.as_secs_f64();
+        let first = trace
+            .threads
+            .iter()
+            .filter(|t| t.tid != trace.root)
+            .map(|t| t.born)
+            .chain(trace.lines.iter().map(|l| l.at))
+            .chain(spans.iter().map(|s| s.start))
+            .min()
+            .map(|d| d.as_secs_f64());
+        let skip = match first {
+            Some(first) if first - 0.08 * (total - first) > 0.35 * total => {
+                first - 0.08 * (total - first)
+            }
+            _ => 0.0,
+        };
+        Scale { total, skip }
+    }
+
+    fn x(&self, t: Duration) -> f64 {
+        let t = t.as_secs_f64();
+        let width = PLOT_X1 - PLOT_X0;
+        if self.skip == 0.0 {
+            PLOT_X0 + t / self.total * width
+        } else if t < self.skip {
+            PLOT_X0 + t / self.skip * SQUEEZED
+        } else {
+            PLOT_X0 + SQUEEZED + (t - self.skip) / (self.total - self.skip) * (width - SQUEEZED)
+        }
+    }
+}
+
+/// "3012 ms", or "2.9 ms" below 10 ms.
+fn ms(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
 /// The time axis along the top, in ms, with light grid lines down the picture.
-fn axis(svg: &mut String, total: Duration, scale: &dyn Fn(Duration) -> f64, height: f64) {
-    let total_ms = total.as_secs_f64() * 1000.0;
-    let step = nice_step(total_ms / 8.0);
+fn axis(svg: &mut String, scale: &Scale, height: f64) {
+    let (total_ms, skip_ms) = (scale.total * 1000.0, scale.skip * 1000.0);
+    let step = nice_step((total_ms - skip_ms) / 8.0);
     let y = 62.0;
     let _ = writeln!(
         svg,
@@ -159,9 +215,14 @@ fn axis(svg: &mut String, total: Duration, scale: &dyn Fn(Duration) -> f64, heig
         PLOT_X0 - 10.0,
         y - 4.0
     );
-    let mut v = 0.0;
-    while v <= total_ms - step * 0.5 {
-        let x = scale(Duration::from_secs_f64(v / 1000.0));
+    let at = |v: f64| scale.x(Duration::from_secs_f64(v / 1000.0));
+    let decimals = if step >= 1.0 {
+        0
+    } else {
+        (-step.log10()).ceil() as usize
+    };
+    let tick = |svg: &mut String, v: f64| {
+        let x = at(v);
         let _ = writeln!(
             svg,
             r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="#eee"/><line x1="{x:.1}" y1="{y}" x2="{x:.1}" y2="{:.1}" stroke="#333"/><text x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
@@ -169,17 +230,42 @@ fn axis(svg: &mut String, total: Duration, scale: &dyn Fn(Duration) -> f64, heig
             height - 8.0,
             y - 5.0,
             y - 6.0,
-            v
+            format_args!("{v:.decimals$}")
         );
-        v += step;
+    };
+    tick(svg, 0.0);
+    let first = if skip_ms > 0.0 {
+        let _ = writeln!(
+            svg,
+            r##"<rect x="{PLOT_X0}" y="{:.1}" width="{SQUEEZED}" height="{:.1}" fill="#f3f3f3"/><text x="{:.1}" y="{:.1}" text-anchor="middle" class="dim" font-size="9">squeezed</text><path d="M{:.1},{:.1} l4,-8 M{:.1},{:.1} l4,-8" stroke="#333"/>"##,
+            y + 1.0,
+            height - y - 9.0,
+            PLOT_X0 + SQUEEZED / 2.0,
+            y + 12.0,
+            PLOT_X0 + SQUEEZED - 6.0,
+            y + 4.0,
+            PLOT_X0 + SQUEEZED - 2.0,
+            y + 4.0
+        );
+        (skip_ms / step).ceil() * step
+    } else {
+        step
+    };
+    let mut n = (first / step).round();
+    while n * step <= total_ms - step * 0.5 {
+        let v = n * step;
+        if at(v) - at(0.0) > 30.0 && (skip_ms == 0.0 || at(v) > PLOT_X0 + SQUEEZED + 20.0) {
+            tick(svg, v);
+        }
+        n += 1.0;
     }
     let _ = writeln!(
         svg,
-        r##"<line x1="{PLOT_X1}" y1="{y}" x2="{PLOT_X1}" y2="{:.1}" stroke="#bbb" stroke-dasharray="3 3"/><line x1="{PLOT_X1}" y1="{:.1}" x2="{PLOT_X1}" y2="{y}" stroke="#333"/><text x="{PLOT_X1}" y="{:.1}" text-anchor="end" class="group">{} ms</text>"##,
+        r##"<line x1="{PLOT_X1}" y1="{y}" x2="{PLOT_X1}" y2="{:.1}" stroke="#bbb" stroke-dasharray="3 3"/><line x1="{PLOT_X1}" y1="{:.1}" x2="{PLOT_X1}" y2="{y}" stroke="#333"/><text x="{PLOT_X1}" y="{:.1}" text-anchor="end" class="group">{}</text>"##,
         height - 8.0,
         y - 5.0,
         y - 6.0 - 12.0,
-        total.as_millis()
+        ms(Duration::from_secs_f64(scale.total))
     );
 }
 

@@ -1,0 +1,163 @@
+//! The `cargo xtask timeline` command: traces the examples, a command, or the gallery
+//! (the examples and the tutorial's Python originals), and writes the pictures.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use super::{Jobs, Options, Traced, examples, ptrace, tasks};
+
+/// The tutorial's Python originals drawn beside the Rust in the gallery: the ones whose
+/// picture shows something the Rust one does not (the interpreter's helper threads, the
+/// pool's thread count, a consumer that stops early, asyncio's one thread).
+const PYTHON_GALLERY: [&str; 8] = [
+    "mp_basic.py",
+    "mp_pool.py",
+    "mp_queue.py",
+    "th_basic.py",
+    "th_pool.py",
+    "th_queue.py",
+    "as_basic.py",
+    "as_semaphore.py",
+];
+
+/// Where the gallery's pictures are, from the workspace root.
+const GALLERY: &str = "docs/timeline";
+
+pub fn run(options: &Options) -> anyhow::Result<bool> {
+    let meta = crate::workspace::metadata()?;
+    let root = PathBuf::from(
+        meta["workspace_root"]
+            .as_str()
+            .context("no workspace_root")?,
+    );
+    let out = PathBuf::from(
+        meta["target_directory"]
+            .as_str()
+            .context("no target_directory")?,
+    )
+    .join("timeline");
+    if !options.command.is_empty() {
+        let name = match &options.name {
+            Some(name) => name.clone(),
+            None => command_name(&options.command),
+        };
+        let traced = trace_command(&name, &options.command, None)?;
+        // What it printed, as it would have without the tracer.
+        print!("{}", traced.trace.stdout);
+        eprint!("{}", traced.trace.stderr);
+        let svg = traced.save(&out)?;
+        println!("{name}: {} → {}", traced.summary(), svg.display());
+        match traced.trace.code {
+            Some(0) => {}
+            Some(code) => println!("(it exited with code {code})"),
+            None => println!("(a signal ended it)"),
+        }
+        return Ok(true);
+    }
+    let reports = examples::trace_all(&options.names, Jobs::OneAtATime)?;
+    let mut pictures = Vec::new();
+    for report in &reports {
+        let traced = &report.traced;
+        let svg = traced.save(&out)?;
+        let row = if report.output.is_ok() {
+            "ok  "
+        } else {
+            "FAIL"
+        };
+        println!(
+            "{row}  {:<16} {} → {}",
+            traced.name,
+            traced.summary(),
+            svg.display()
+        );
+        if let Err(diff) = &report.output {
+            println!("      traced, it printed what its check in the catalogue refuses:");
+            for line in diff.lines() {
+                println!("      {line}");
+            }
+        }
+        for (check, result) in &report.checks {
+            match result {
+                Ok(()) => println!("      ✓ {check}"),
+                Err(why) => println!("      ✗ {check}: {why}"),
+            }
+        }
+        pictures.push(svg);
+    }
+    if options.gallery {
+        let originals = root.join("../shared/tutorial/python");
+        if !originals.is_dir() {
+            bail!(
+                "the tutorial's Python originals are not at {}; the gallery draws them \
+                 beside the Rust",
+                originals.display()
+            );
+        }
+        let interpreter = python()?;
+        for file in PYTHON_GALLERY {
+            let name = format!("python/{}", file.trim_end_matches(".py"));
+            let command = [interpreter.clone(), "-u".to_string(), file.to_string()];
+            let mut traced = trace_command(&name, &command, Some(&originals))?;
+            // Shown as typed, not as the interpreter's full path on this machine.
+            traced.trace.command[0] = "python3".to_string();
+            let svg = traced.save(&out)?;
+            println!("ok    {name:<16} {} → {}", traced.summary(), svg.display());
+            pictures.push(svg);
+        }
+        let gallery = root.join(GALLERY);
+        for svg in &pictures {
+            let to = gallery.join(svg.strip_prefix(&out).expect("saved under out"));
+            std::fs::create_dir_all(to.parent().expect("a file in a folder"))?;
+            std::fs::copy(svg, &to).with_context(|| format!("copying to {}", to.display()))?;
+        }
+        println!(
+            "the gallery's {} pictures are in {GALLERY}/",
+            pictures.len()
+        );
+    }
+    Ok(reports.iter().all(|r| r.output.is_ok()))
+}
+
+/// The Python interpreter itself (`sys.executable`), not a wrapper such as pyenv's
+/// `python3` shim, which is a shell script that would be traced too.
+pub fn python() -> anyhow::Result<String> {
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .context("running `python3` (the gallery draws the Python originals with it)")?;
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() || path.is_empty() {
+        bail!("`python3` did not say where its interpreter is (sys.executable)");
+    }
+    Ok(path)
+}
+
+/// The files' name for a traced command: its first argument that is a file (the script
+/// an interpreter runs), else the program's name.
+fn command_name(command: &[String]) -> String {
+    let stem = |arg: &String| {
+        Path::new(arg)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+    };
+    command[1..]
+        .iter()
+        .find(|a| Path::new(a).is_file())
+        .and_then(stem)
+        .or_else(|| stem(&command[0]))
+        .unwrap_or_else(|| "command".to_string())
+}
+
+/// Traces `command` (run in `dir` if given), with task lanes from its lines.
+fn trace_command(name: &str, command: &[String], dir: Option<&Path>) -> anyhow::Result<Traced> {
+    let program = std::ffi::OsString::from(&command[0]);
+    let (trace, _) = ptrace::run(&program, &command[1..], Duration::from_secs(60), dir)?;
+    let spans = tasks::from_lines(&trace.lines);
+    Ok(Traced {
+        name: name.to_string(),
+        trace,
+        spans,
+    })
+}
