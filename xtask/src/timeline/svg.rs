@@ -406,7 +406,8 @@ fn place(labels: &[(f64, f64)]) -> Vec<Placed> {
     placed
 }
 
-/// The lanes, process by process, then the test server's requests.
+/// The lanes, process by process, then the test server's requests. In a process with
+/// many threads, those that print nothing and end normally are drawn as one crowd lane.
 fn groups(trace: &Trace, spans: &[Span]) -> Vec<Group> {
     let mut groups = Vec::new();
     for (n, process) in trace.processes().iter().enumerate() {
@@ -425,7 +426,8 @@ fn groups(trace: &Trace, spans: &[Span]) -> Vec<Group> {
                 .iter()
                 .filter(|l| l.tid == thread.tid && tasks::line_owner(spans, l).is_none())
                 .collect();
-            if many && i > 0 && lines.is_empty() && own_spans.is_empty() {
+            let quiet = lines.is_empty() && own_spans.is_empty() && end_note(&thread.end).is_none();
+            if many && i > 0 && quiet {
                 crowd.push(thread);
                 continue;
             }
@@ -559,4 +561,129 @@ fn esc(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timeline::model::Line;
+
+    fn overlaps(a: (f64, f64), b: (f64, f64)) -> bool {
+        a.0 < b.1 && b.0 < a.1
+    }
+
+    #[test]
+    fn labels_never_overlap_and_stay_in_the_picture() {
+        // Clusters of ticks at one moment, long and short texts, ticks at both edges.
+        let labels: Vec<(f64, f64)> = (0..40)
+            .map(|i| {
+                let x = [PLOT_X0, 400.0, 401.0, 402.0, 870.0, PLOT_X1][i % 6];
+                (x, CHAR_W * (5 + (i * 7) % 48) as f64)
+            })
+            .collect();
+        let placed = place(&labels);
+        let boxes: Vec<(usize, (f64, f64))> = labels
+            .iter()
+            .zip(&placed)
+            .map(|(&(x, w), p)| {
+                let span = if p.right {
+                    (x + GAP, x + GAP + w)
+                } else {
+                    (x - GAP - w, x - GAP)
+                };
+                (p.row, span)
+            })
+            .collect();
+        for (i, &(row, a)) in boxes.iter().enumerate() {
+            assert!(
+                a.0 >= 0.0 && a.1 <= WIDTH,
+                "label {i} leaves the picture: {a:?}"
+            );
+            for &(other_row, b) in &boxes[i + 1..] {
+                assert!(
+                    row != other_row || !overlaps(a, b),
+                    "two labels overlap in row {row}: {a:?} {b:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_picture_has_a_lane_per_thread_and_each_line_as_a_tick() {
+        let ms = Duration::from_millis;
+        let thread = |tid, born, ended, end| Thread {
+            tid,
+            pid: 10,
+            parent: (tid != 10).then_some(10),
+            born: ms(born),
+            ended: ms(ended),
+            name: "demo".to_string(),
+            end,
+        };
+        let mut threads = vec![
+            thread(10, 0, 100, End::ExitGroup),
+            thread(11, 5, 50, End::Exit),
+        ];
+        // Enough silent threads to be drawn as one crowd lane.
+        threads.extend((0..20).map(|i| thread(100 + i, 10 + i as u64, 40, End::Exit)));
+        threads.push(thread(12, 60, 100, End::TakenDown));
+        let trace = Trace {
+            command: vec!["demo".to_string()],
+            root: 10,
+            threads,
+            lines: vec![Line {
+                tid: 11,
+                pid: 10,
+                at: ms(20),
+                fd: 2,
+                text: "a <b> & \"c\"".to_string(),
+            }],
+            end: ms(100),
+            ..Trace::default()
+        };
+        let svg = write("demo", &trace, &[]);
+        assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
+        for text in [
+            "main thread",
+            "thread 2",
+            "20 more threads",
+            "a &lt;b&gt; &amp; &quot;c&quot;",
+            "✕ still running when its process exited",
+            "100 ms",
+        ] {
+            assert!(svg.contains(text), "no {text:?} in the picture");
+        }
+    }
+
+    #[test]
+    fn a_late_start_is_squeezed_and_times_stay_in_order() {
+        let ms = Duration::from_millis;
+        let trace = Trace {
+            root: 1,
+            threads: vec![Thread {
+                tid: 1,
+                pid: 1,
+                parent: None,
+                born: ms(0),
+                ended: ms(1000),
+                name: "python3".to_string(),
+                end: End::ExitGroup,
+            }],
+            lines: vec![Line {
+                tid: 1,
+                pid: 1,
+                at: ms(900),
+                fd: 1,
+                text: "late".to_string(),
+            }],
+            end: ms(1000),
+            ..Trace::default()
+        };
+        let scale = Scale::new(&trace, &[], ms(1000));
+        assert!(scale.skip > 0.8, "{}", scale.skip);
+        let xs: Vec<f64> = [0, 100, 890, 900, 1000].map(|t| scale.x(ms(t))).to_vec();
+        assert!(xs.windows(2).all(|w| w[0] < w[1]), "{xs:?}");
+        assert_eq!((xs[0], xs[4]), (PLOT_X0, PLOT_X1));
+        assert!(xs[3] - PLOT_X0 < 100.0, "the line is near the left: {xs:?}");
+    }
 }
