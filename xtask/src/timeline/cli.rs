@@ -67,7 +67,7 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
             "FAIL"
         };
         println!(
-            "{row}  {:<16} {} → {}",
+            "{row}  {:<20} {} → {}",
             traced.name,
             traced.summary(),
             svg.display()
@@ -103,7 +103,7 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
             // Shown as typed, not as the interpreter's full path on this machine.
             traced.trace.command[0] = "python3".to_string();
             let svg = traced.save(&out)?;
-            println!("ok    {name:<16} {} → {}", traced.summary(), svg.display());
+            println!("ok    {name:<20} {} → {}", traced.summary(), svg.display());
             pictures.push(svg);
         }
         let gallery = root.join(GALLERY);

@@ -72,7 +72,7 @@ pub fn write(name: &str, trace: &Trace, spans: &[Span]) -> String {
         .max()
         .unwrap_or_default()
         .max(Duration::from_millis(1));
-    let scale = Scale::new(trace, spans, total);
+    let scale = Scale::new(trace, total);
     let scale = |t: Duration| scale.x(t);
 
     let mut body = String::new();
@@ -99,7 +99,48 @@ pub fn write(name: &str, trace: &Trace, spans: &[Span]) -> String {
         );
         y += 4.0;
     }
-    let height = y + 12.0;
+    let plot_bottom = y + 4.0;
+    y += 4.0;
+    // The legend: what the marks mean, for the ones this picture has.
+    let scale_ = Scale::new(trace, total);
+    let mut legend = vec![
+        "bar: a thread, from its creation to its end",
+        "tick: a line it printed",
+    ];
+    if trace.lines.iter().any(|l| l.fd == 2) {
+        legend.push("red: stderr");
+    }
+    if spans.iter().any(|s| s.tid.is_some()) {
+        legend.push("orange: a task, from its starting line to its finished line");
+    }
+    if spans.iter().any(|s| s.tid.is_none()) {
+        legend.push("green: a request, from arrival to answer");
+    }
+    if scale_.head > 0.0 || scale_.tail < scale_.total {
+        legend.push("grey: time squeezed to fit");
+    }
+    let mut legend_lines = vec![String::new()];
+    for item in legend {
+        let last = legend_lines.last_mut().expect("one line at least");
+        if !last.is_empty()
+            && (last.chars().count() + item.chars().count() + 3) as f64 * CHAR_W > WIDTH - 16.0
+        {
+            legend_lines.push(item.to_string());
+        } else if last.is_empty() {
+            *last = item.to_string();
+        } else {
+            *last = format!("{last} · {item}");
+        }
+    }
+    for line in &legend_lines {
+        y += 14.0;
+        let _ = writeln!(
+            body,
+            r#"<text x="8" y="{y:.1}" class="dim">{}</text>"#,
+            esc(line)
+        );
+    }
+    let height = y + 10.0;
 
     let mut svg = String::new();
     let _ = writeln!(
@@ -139,53 +180,79 @@ pub fn write(name: &str, trace: &Trace, spans: &[Span]) -> String {
         r#"<text x="8" y="34" class="dim">$ {}</text>"#,
         esc(&command)
     );
-    axis(&mut svg, &Scale::new(trace, spans, total), height);
+    axis(&mut svg, &scale_, plot_bottom);
     svg.push_str(&body);
     svg.push_str("</svg>\n");
     svg
 }
 
-/// Where a time goes across the plot. When the first thing of interest happens late
-/// (an interpreter starting up), the time before it is squeezed into a short grey
-/// segment at the left, so the rest gets the width.
+/// Where a time goes across the plot. When a run starts threads or processes, the time
+/// before the first starts and after the last ends (an interpreter starting up and
+/// shutting down) can be most of it: each such stretch, if long, is squeezed into a short
+/// grey segment at its end of the axis, so what ran at the same time gets the width.
 struct Scale {
     total: f64,
     /// Seconds squeezed into the first [`SQUEEZED`] pixels; 0 for none.
-    skip: f64,
+    head: f64,
+    /// Seconds from which the rest is squeezed into the last [`SQUEEZED`] pixels;
+    /// `total` for none.
+    tail: f64,
 }
 
 const SQUEEZED: f64 = 56.0;
 
 impl Scale {
-    fn new(trace: &Trace, spans: &[Span], total: Duration) -> Scale {
+    fn new(trace: &Trace, total: Duration) -> Scale {
         let total = total.as_secs_f64();
-        let first = trace
+        let mut scale = Scale {
+            total,
+            head: 0.0,
+            tail: total,
+        };
+        // A run that starts no thread, such as an async one, has nothing to squeeze:
+        // its waits are the lesson.
+        let others: Vec<&Thread> = trace
             .threads
             .iter()
             .filter(|t| t.tid != trace.root)
-            .map(|t| t.born)
-            .chain(trace.lines.iter().map(|l| l.at))
-            .chain(spans.iter().map(|s| s.start))
-            .min()
-            .map(|d| d.as_secs_f64());
-        let skip = match first {
-            Some(first) if first - 0.08 * (total - first) > 0.35 * total => {
-                first - 0.08 * (total - first)
-            }
-            _ => 0.0,
-        };
-        Scale { total, skip }
+            .collect();
+        if others.is_empty() {
+            return scale;
+        }
+        let times = others
+            .iter()
+            .flat_map(|t| [t.born, t.ended])
+            .chain(trace.lines.iter().map(|l| l.at));
+        let first = times.clone().min().unwrap_or_default().as_secs_f64();
+        let last = times.max().unwrap_or_default().as_secs_f64();
+        let margin = 0.08 * (last - first);
+        // Long: more than half the rest, and more than a tenth of the whole.
+        let long =
+            |stretch: f64| stretch > 0.5 * (last - first + 2.0 * margin) && stretch > 0.1 * total;
+        if long(first - margin) {
+            scale.head = first - margin;
+        }
+        if long(total - last - margin) {
+            scale.tail = last + margin;
+        }
+        scale
     }
 
     fn x(&self, t: Duration) -> f64 {
         let t = t.as_secs_f64();
-        let width = PLOT_X1 - PLOT_X0;
-        if self.skip == 0.0 {
-            PLOT_X0 + t / self.total * width
-        } else if t < self.skip {
-            PLOT_X0 + t / self.skip * SQUEEZED
+        let left = if self.head > 0.0 { SQUEEZED } else { 0.0 };
+        let right = if self.tail < self.total {
+            SQUEEZED
         } else {
-            PLOT_X0 + SQUEEZED + (t - self.skip) / (self.total - self.skip) * (width - SQUEEZED)
+            0.0
+        };
+        let (x0, x1) = (PLOT_X0 + left, PLOT_X1 - right);
+        if t < self.head {
+            PLOT_X0 + t / self.head * SQUEEZED
+        } else if t > self.tail {
+            x1 + (t - self.tail) / (self.total - self.tail) * SQUEEZED
+        } else {
+            x0 + (t - self.head) / (self.tail - self.head) * (x1 - x0)
         }
     }
 }
@@ -200,10 +267,10 @@ fn ms(d: Duration) -> String {
     }
 }
 
-/// The time axis along the top, in ms, with light grid lines down the picture.
-fn axis(svg: &mut String, scale: &Scale, height: f64) {
-    let (total_ms, skip_ms) = (scale.total * 1000.0, scale.skip * 1000.0);
-    let step = nice_step((total_ms - skip_ms) / 8.0);
+/// The time axis along the top, in ms, with light grid lines down to `bottom`.
+fn axis(svg: &mut String, scale: &Scale, bottom: f64) {
+    let (head_ms, tail_ms) = (scale.head * 1000.0, scale.tail * 1000.0);
+    let step = nice_step((tail_ms - head_ms) / 8.0);
     let y = 62.0;
     let _ = writeln!(
         svg,
@@ -227,34 +294,39 @@ fn axis(svg: &mut String, scale: &Scale, height: f64) {
             svg,
             r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="#eee"/><line x1="{x:.1}" y1="{y}" x2="{x:.1}" y2="{:.1}" stroke="#333"/><text x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
             y + 1.0,
-            height - 8.0,
+            bottom,
             y - 5.0,
             y - 6.0,
             format_args!("{v:.decimals$}")
         );
     };
     tick(svg, 0.0);
-    let first = if skip_ms > 0.0 {
+    let squeezed = |svg: &mut String, x: f64| {
         let _ = writeln!(
             svg,
-            r##"<rect x="{PLOT_X0}" y="{:.1}" width="{SQUEEZED}" height="{:.1}" fill="#f3f3f3"/><text x="{:.1}" y="{:.1}" text-anchor="middle" class="dim" font-size="9">squeezed</text><path d="M{:.1},{:.1} l4,-8 M{:.1},{:.1} l4,-8" stroke="#333"/>"##,
+            r##"<rect x="{x:.1}" y="{:.1}" width="{SQUEEZED}" height="{:.1}" fill="#f3f3f3"/><text x="{:.1}" y="{:.1}" text-anchor="middle" class="dim" font-size="9">squeezed</text><path d="M{:.1},{:.1} l4,-8 M{:.1},{:.1} l4,-8" stroke="#333"/>"##,
             y + 1.0,
-            height - y - 9.0,
-            PLOT_X0 + SQUEEZED / 2.0,
+            bottom - y - 1.0,
+            x + SQUEEZED / 2.0,
             y + 12.0,
-            PLOT_X0 + SQUEEZED - 6.0,
+            x + SQUEEZED / 2.0 - 4.0,
             y + 4.0,
-            PLOT_X0 + SQUEEZED - 2.0,
+            x + SQUEEZED / 2.0,
             y + 4.0
         );
-        (skip_ms / step).ceil() * step
-    } else {
-        step
     };
-    let mut n = (first / step).round();
-    while n * step <= total_ms - step * 0.5 {
+    if scale.head > 0.0 {
+        squeezed(svg, PLOT_X0);
+    }
+    if scale.tail < scale.total {
+        squeezed(svg, PLOT_X1 - SQUEEZED);
+    }
+    // Ticks where the axis is not squeezed, not crowding the first or the total's label.
+    let mut n = (head_ms / step).ceil().max(1.0);
+    while n * step <= tail_ms {
         let v = n * step;
-        if at(v) - at(0.0) > 30.0 && (skip_ms == 0.0 || at(v) > PLOT_X0 + SQUEEZED + 20.0) {
+        let x = at(v);
+        if x > at(head_ms) + if head_ms > 0.0 { 20.0 } else { 30.0 } && x < PLOT_X1 - 40.0 {
             tick(svg, v);
         }
         n += 1.0;
@@ -262,7 +334,7 @@ fn axis(svg: &mut String, scale: &Scale, height: f64) {
     let _ = writeln!(
         svg,
         r##"<line x1="{PLOT_X1}" y1="{y}" x2="{PLOT_X1}" y2="{:.1}" stroke="#bbb" stroke-dasharray="3 3"/><line x1="{PLOT_X1}" y1="{:.1}" x2="{PLOT_X1}" y2="{y}" stroke="#333"/><text x="{PLOT_X1}" y="{:.1}" text-anchor="end" class="group">{}</text>"##,
-        height - 8.0,
+        bottom,
         y - 5.0,
         y - 6.0 - 12.0,
         ms(Duration::from_secs_f64(scale.total))
@@ -304,18 +376,39 @@ fn draw_lane(svg: &mut String, lane: &Lane, y: f64, scale: &dyn Fn(Duration) -> 
         Body::Crowd { steps, most } => {
             let h = 30.0;
             let base = y + h;
+            let level = |n: usize| base - h * n as f64 / (*most).max(1) as f64;
+            // One step per pixel column: the most alive in it, then how many at its end.
+            let mut columns: Vec<(f64, usize, usize)> = Vec::new();
+            for &(at, alive) in steps {
+                let x = scale(at).round();
+                match columns.last_mut() {
+                    Some(last) if last.0 == x => {
+                        last.1 = last.1.max(alive);
+                        last.2 = alive;
+                    }
+                    _ => columns.push((x, alive, alive)),
+                }
+            }
             let mut path = format!("M{PLOT_X0:.1},{base:.1}");
-            let mut last = 0usize;
-            for (at, alive) in steps {
-                let x = scale(*at);
-                let level = |n: usize| base - h * n as f64 / (*most).max(1) as f64;
+            let mut before = 0;
+            for (x, most_here, after) in columns {
                 let _ = write!(
                     path,
-                    " L{x:.1},{:.1} L{x:.1},{:.1}",
-                    level(last),
-                    level(*alive)
+                    " L{x},{:.1} L{x},{:.1}",
+                    level(before),
+                    level(most_here)
                 );
-                last = *alive;
+                if after != most_here {
+                    let _ = write!(
+                        path,
+                        " L{},{:.1} L{},{:.1}",
+                        x + 1.0,
+                        level(most_here),
+                        x + 1.0,
+                        level(after)
+                    );
+                }
+                before = after;
             }
             let _ = write!(path, " L{PLOT_X1:.1},{base:.1} Z");
             let _ = writeln!(
@@ -660,15 +753,26 @@ mod tests {
         let ms = Duration::from_millis;
         let trace = Trace {
             root: 1,
-            threads: vec![Thread {
-                tid: 1,
-                pid: 1,
-                parent: None,
-                born: ms(0),
-                ended: ms(1000),
-                name: "python3".to_string(),
-                end: End::ExitGroup,
-            }],
+            threads: vec![
+                Thread {
+                    tid: 1,
+                    pid: 1,
+                    parent: None,
+                    born: ms(0),
+                    ended: ms(1000),
+                    name: "python3".to_string(),
+                    end: End::ExitGroup,
+                },
+                Thread {
+                    tid: 2,
+                    pid: 1,
+                    parent: Some(1),
+                    born: ms(900),
+                    ended: ms(950),
+                    name: "python3".to_string(),
+                    end: End::Exit,
+                },
+            ],
             lines: vec![Line {
                 tid: 1,
                 pid: 1,
@@ -679,11 +783,29 @@ mod tests {
             end: ms(1000),
             ..Trace::default()
         };
-        let scale = Scale::new(&trace, &[], ms(1000));
-        assert!(scale.skip > 0.8, "{}", scale.skip);
+        let scale = Scale::new(&trace, ms(1000));
+        assert!(scale.head > 0.8 && scale.tail > 0.95, "{}", scale.head);
         let xs: Vec<f64> = [0, 100, 890, 900, 1000].map(|t| scale.x(ms(t))).to_vec();
         assert!(xs.windows(2).all(|w| w[0] < w[1]), "{xs:?}");
         assert_eq!((xs[0], xs[4]), (PLOT_X0, PLOT_X1));
         assert!(xs[3] - PLOT_X0 < 100.0, "the line is near the left: {xs:?}");
+        // A thread in the middle of a long run: both ends are squeezed.
+        let mut middle = trace.clone();
+        middle.threads[1].born = ms(400);
+        middle.threads[1].ended = ms(450);
+        middle.lines[0].at = ms(420);
+        let both = Scale::new(&middle, ms(1000));
+        assert!(
+            both.head > 0.35 && both.tail < 0.5,
+            "{} {}",
+            both.head,
+            both.tail
+        );
+        assert_eq!(both.x(ms(1000)), PLOT_X1);
+        // With no thread started, a late line is the lesson (a sleep), not startup.
+        let mut asleep = trace.clone();
+        asleep.threads.truncate(1);
+        let asleep = Scale::new(&asleep, ms(1000));
+        assert_eq!((asleep.head, asleep.tail), (0.0, 1.0));
     }
 }
