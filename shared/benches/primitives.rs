@@ -71,7 +71,8 @@ fn process_start_join() {
 #[divan::bench(sample_count = 20)]
 fn pool_map_100_000(bencher: Bencher<'_, '_>) {
     let pool = shared::pool::Pool::new(4);
+    let items: Vec<u64> = (0..100_000).collect();
     bencher
         .counter(divan::counter::ItemsCount::new(100_000u32))
-        .bench_local(|| pool.map(|x: u64| x * x, 0..100_000u64).expect("pool map"));
+        .bench_local(|| pool.map(|x| x * x, &items).expect("pool map"));
 }

@@ -1,25 +1,34 @@
 //! `Pool`: apply a function to many items on worker processes, results in input order,
 //! like Python's `multiprocessing.Pool(n).map(f, items)`.
 //!
-//! Copy this file with [`process`](crate::process) and
-//! [`shared_memory`](crate::shared_memory); it needs `nix` (feature `poll`), `serde` and
-//! `postcard` (feature `use-std`).
-//!
 //! ```
 //! use shared::pool::Pool;
 //!
-//! fn square(n: i64) -> i64 {
+//! fn square(n: &i64) -> i64 {
 //!     n * n
 //! }
 //!
 //! let pool = Pool::new(4);
-//! assert_eq!(pool.map(square, [1, 2, 3, 4, 5])?, [1, 4, 9, 16, 25]);
+//! assert_eq!(pool.map(square, &[1, 2, 3, 4, 5])?, [1, 4, 9, 16, 25]);
 //! // Any item type; results need only be serde types.
 //! let words = ["fork", "pipe", "mmap"];
-//! assert_eq!(pool.map(|w: &str| w.to_uppercase(), words)?, ["FORK", "PIPE", "MMAP"]);
+//! assert_eq!(pool.map(|w| w.to_uppercase(), &words)?, ["FORK", "PIPE", "MMAP"]);
 //! // A worker that dies is an error, not a hang (Python's Pool hangs: CPython gh-66587).
-//! assert!(pool.map(|n: i32| if n == 3 { std::process::abort() } else { n }, 0..10).is_err());
+//! let numbers: Vec<i32> = (0..10).collect();
+//! assert!(pool.map(|&n| if n == 3 { std::process::abort() } else { n }, &numbers).is_err());
 //! # Ok::<(), shared::pool::PoolError>(())
+//! ```
+//!
+//! # Copying it
+//!
+//! Copy `pool.rs`, `process.rs` and `shared_memory.rs` into one folder of your crate, as
+//! sibling modules (they reach each other through `super::`), and add to `Cargo.toml`:
+//!
+//! ```toml
+//! [dependencies]
+//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
+//! postcard = { version = "1", default-features = false, features = ["use-std"] }
+//! serde = "1"
 //! ```
 //!
 //! # How `map` runs
@@ -32,6 +41,10 @@
 //! message on its own pipe. The parent reads whichever pipe is ready and puts each chunk
 //! in its place. A million small items is a few dozen messages, not a million.
 //!
+//! The items stay the caller's: `map` takes a slice, each worker passes `f` a reference to
+//! its copy of an item and never drops it (see `process`'s "Who drops what"), and the
+//! caller drops each item once, when it is done with it.
+//!
 //! # A worker that dies
 //!
 //! If `f` panics, or a worker is killed or aborts, its pipe reaches end-of-file before
@@ -40,21 +53,18 @@
 //! this is what Python's `ProcessPoolExecutor` does with `BrokenProcessPool`. Workers are
 //! started like any [`Process`]: the caller must be single-threaded, and workers die with it.
 
-use std::cell::Cell;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::sync::atomic::Ordering;
 
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::unistd::pipe2;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::process::{PrivateFd, Process, ProcessError};
-use crate::shared_memory::Value;
+use super::process::{self, PrivateFd, Process, ProcessError};
+use super::shared_memory::Value;
 
 /// Chunks per worker: enough to even out uneven items, few enough to be cheap.
 const CHUNKS_PER_WORKER: usize = 4;
@@ -116,13 +126,11 @@ impl Pool {
     }
 
     /// Applies `f` to every item on the workers; the results in input order.
-    pub fn map<I, F, R>(&self, f: F, items: I) -> Result<Vec<R>, PoolError>
+    pub fn map<T, R, F>(&self, f: F, items: &[T]) -> Result<Vec<R>, PoolError>
     where
-        I: IntoIterator,
-        F: Fn(I::Item) -> R,
+        F: Fn(&T) -> R,
         R: Serialize + DeserializeOwned,
     {
-        let items: Vec<I::Item> = items.into_iter().collect();
         let total = items.len();
         if total == 0 {
             return Ok(Vec::new());
@@ -131,16 +139,11 @@ impl Pool {
         let chunks = total.div_ceil(chunk);
         // The next chunk to claim, in memory the workers share.
         let next_chunk = Value::new(0usize).map_err(io_error("mapping the chunk counter"))?;
-        // Each child takes its own copy of the items out of its copy of this cell.
-        let items = Cell::new(Some(items));
 
         let mut workers = Vec::new();
         for _ in 0..self.processes.min(chunks) {
-            let (read, write) =
-                pipe2(OFlag::O_CLOEXEC).map_err(|e| io_error("opening a result pipe")(e.into()))?;
-            let (read, write) = (PrivateFd::new(read), PrivateFd::new(write));
+            let (read, write) = process::pipe().map_err(io_error("opening a result pipe"))?;
             let process = Process::start_with(write, |out| {
-                let items = items.take().expect("each worker's copy holds the items");
                 work(&f, items, &next_chunk, chunk, chunks, &out)
             })
             .map_err(PoolError::Start)?;
@@ -149,7 +152,6 @@ impl Pool {
                 results: read,
             });
         }
-        drop(items);
 
         let mut slots: Vec<Option<Vec<R>>> = (0..chunks).map(|_| None).collect();
         let mut received = 0;
@@ -194,12 +196,12 @@ impl Pool {
 
 /// A running worker and the read end of its result pipe. Dropping it (on an error)
 /// kills and reaps the process.
-struct Worker {
-    process: Option<Process>,
+struct Worker<'a> {
+    process: Option<Process<'a>>,
     results: PrivateFd,
 }
 
-impl Worker {
+impl Worker<'_> {
     fn join(&mut self) -> Result<(), PoolError> {
         match self.process.take() {
             Some(process) => process.join().map_err(PoolError::Worker),
@@ -209,7 +211,7 @@ impl Worker {
 }
 
 /// Waits until some running worker's pipe has data or has hung up; their indices.
-fn ready_workers(workers: &[Worker]) -> Result<Vec<usize>, PoolError> {
+fn ready_workers(workers: &[Worker<'_>]) -> Result<Vec<usize>, PoolError> {
     let running: Vec<usize> = (0..workers.len())
         .filter(|&i| workers[i].process.is_some())
         .collect();
@@ -301,19 +303,16 @@ impl postcard::ser_flavors::Flavor for Append<'_> {
 /// The worker's loop, in the child: claim a chunk, map it, send it; until none is left.
 fn work<T, R, F>(
     f: &F,
-    items: Vec<T>,
+    items: &[T],
     next_chunk: &Value<usize>,
     chunk: usize,
     chunks: usize,
     mut out: &PrivateFd,
 ) -> io::Result<()>
 where
-    F: Fn(T) -> R,
+    F: Fn(&T) -> R,
     R: Serialize,
 {
-    let total = items.len();
-    let mut items = items.into_iter();
-    let mut at = 0; // index of `items`' next element
     let mut message = Vec::new();
     loop {
         let index = next_chunk.as_atomic().fetch_add(1, Ordering::Relaxed);
@@ -321,21 +320,17 @@ where
             return Ok(());
         }
         let start = index * chunk;
-        let end = (start + chunk).min(total);
-        if start > at {
-            items.nth(start - at - 1); // claims only grow: skip (drop) the others' items
-        }
+        let end = (start + chunk).min(items.len());
         message.clear();
         message.extend_from_slice(&[0; HEADER]);
         let mut serializer = postcard::Serializer {
             output: Append(&mut message),
         };
-        for item in items.by_ref().take(end - start) {
+        for item in &items[start..end] {
             f(item)
                 .serialize(&mut serializer)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         }
-        at = end;
         let len = (message.len() - HEADER) as u64;
         message[..8].copy_from_slice(&(index as u64).to_le_bytes());
         message[8..HEADER].copy_from_slice(&len.to_le_bytes());
@@ -352,7 +347,7 @@ mod tests {
     fn map_needs_a_single_threaded_caller() {
         std::thread::scope(|s| {
             s.spawn(|| std::thread::sleep(std::time::Duration::from_millis(200)));
-            let err = Pool::new(2).map(|n: i32| n, [1]).unwrap_err();
+            let err = Pool::new(2).map(|&n: &i32| n, &[1]).unwrap_err();
             assert!(matches!(
                 err,
                 PoolError::Start(ProcessError::Threaded { .. })
@@ -362,17 +357,16 @@ mod tests {
 
     #[test]
     fn an_empty_map_forks_nothing() {
-        assert!(Pool::new(3).map(|n: i32| n, []).unwrap().is_empty());
+        assert!(Pool::new(3).map(|&n: &i32| n, &[]).unwrap().is_empty());
     }
 
     #[test]
     fn messages_round_trip() {
-        let (r, w) = pipe2(OFlag::O_CLOEXEC).unwrap();
-        let (r, w) = (PrivateFd::new(r), PrivateFd::new(w));
+        let (r, w) = process::pipe().unwrap();
         let counter = Value::new(0usize).unwrap();
         work(
-            &|s: &str| s.len() as u32,
-            vec!["a", "bb", "ccc"],
+            &|s: &&str| s.len() as u32,
+            &["a", "bb", "ccc"],
             &counter,
             2,
             2,

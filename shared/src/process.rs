@@ -1,15 +1,13 @@
 //! `Process`: run a closure in a forked child process, like Python's
 //! `multiprocessing.Process(target=f, args=(..))` with `start()` and `join()`.
 //!
-//! Copy this file alone; it needs `nix` (features `fs`, `poll`, `process`, `signal`).
-//! Linux only (`prctl`, `/proc`).
-//!
 //! ```
 //! use shared::process::Process;
 //!
-//! let workers = (0..3)
-//!     .map(|i| Process::start(move || println!("worker {i} is process {}", std::process::id())))
-//!     .collect::<Result<Vec<_>, _>>()?;
+//! let mut workers = Vec::new();
+//! for i in 0..3 {
+//!     workers.push(Process::start(move || println!("worker {i} is process {}", std::process::id()))?);
+//! }
 //! for worker in workers {
 //!     worker.join()?;
 //! }
@@ -23,17 +21,46 @@
 //! # Ok::<(), shared::process::ProcessError>(())
 //! ```
 //!
+//! # Copying it
+//!
+//! Copy `process.rs` into your crate, and add to `Cargo.toml`:
+//!
+//! ```toml
+//! [dependencies]
+//! nix = { version = "0.32", features = ["fs", "poll", "process", "signal"] }
+//! ```
+//!
+//! Linux only (`prctl`, `/proc`).
+//!
 //! # How a child runs
 //!
 //! [`Process::start`] forks: the child is a copy of the parent's memory, so the closure may
 //! borrow the parent's data (each side then has its own copy; share data through
-//! [`shared_memory`](crate::shared_memory) or a [`queue`](crate::queue)). The child runs the
+//! `shared_memory` or a `queue`). The child runs the
 //! closure, catching a panic so that it never unwinds into the parent's code, flushes its
 //! stdout, reports a panic message or a returned error to the parent through a pipe, and
 //! ends with `_exit` (no `atexit` handlers or destructors of the parent's state run twice).
 //! Output is whole lines: stdout is flushed before the fork (nothing buffered is printed
 //! twice) and in the child before it exits, and a `println!` of a line shorter than std's
 //! 1 KiB stdout buffer is one `write(2)`, which a pipe delivers unbroken (up to `PIPE_BUF`).
+//!
+//! # Who drops what
+//!
+//! After a fork, parent and child each hold a copy of the same values, but each value must
+//! still be dropped once: a `Drop` that deletes a file or sends a message must not run in
+//! both processes, nor in the parent while the child still uses its copy. The rule:
+//!
+//! - **The closure and what it captures stay the parent's.** The child calls its copy through
+//!   a reference (hence `FnMut`) and never drops it: it ends with `_exit`. The parent keeps the
+//!   closure inside the [`Process`] and drops it once the child has ended: when the process is
+//!   joined, or when the handle is dropped (which kills and reaps the child first).
+//! - **`start_with`'s `args` move to the child.** The child owns them and drops them there (a
+//!   queue end's drop flushes it); in the parent they only close their descriptors.
+//! - **What the child makes is the child's**: the closure's locals and its result are dropped
+//!   in the child as usual.
+//!
+//! A closure that gives a captured value away (`move || consume(v)`) is only `FnOnce`, and
+//! `start` refuses it at compile time: pass the child a reference or a clone instead.
 //!
 //! # Fork safety: one thread only
 //!
@@ -62,8 +89,7 @@
 //! `PrivateFd` is revoked (pointed at a dead `/dev/null` descriptor: its pipe end is closed,
 //! any use fails with `EBADF`, and its number cannot be reused by a later `open`) except
 //! those handed over explicitly through [`Process::start_with`], Python's `args=`.
-//! Types holding them ([`queue::Sender`](crate::queue::Sender) and
-//! [`Receiver`](crate::queue::Receiver)) implement [`Inherit`].
+//! Types holding them (the `queue` module's `Sender` and `Receiver`) implement [`Inherit`].
 
 use std::fmt;
 use std::fs;
@@ -86,10 +112,10 @@ use nix::unistd::{ForkResult, Pid, fork, getpid, getppid, pipe2};
 
 /// A child process running a closure; see the [module docs](self).
 ///
-/// Dropping it without [`join`](Process::join) kills and reaps the child.
-#[derive(Debug)]
+/// Dropping it without [`join`](Process::join) kills and reaps the child. `'a` is how long
+/// the values the closure borrows live: the handle keeps the closure until the child ends.
 #[must_use = "dropping a Process kills it; call join() to wait for it"]
-pub struct Process {
+pub struct Process<'a> {
     pid: Pid,
     /// The process that forked the child: only it can wait for it.
     owner: u32,
@@ -97,6 +123,22 @@ pub struct Process {
     /// when the child ends.
     status: PrivateFd,
     ended: Option<WaitStatus>,
+    /// The parent's copy of the child's closure, dropped after the child has ended (see
+    /// "Who drops what"). Declared last, so it is dropped after `Drop` has reaped the child.
+    _closure: Box<dyn Kept + 'a>,
+}
+
+/// Any value, kept only to be dropped later.
+trait Kept {}
+impl<T> Kept for T {}
+
+impl fmt::Debug for Process<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Process")
+            .field("pid", &self.pid)
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a process could not start, or how it did not end well.
@@ -180,17 +222,17 @@ const FAILED: i32 = 1;
 /// The status message is cut to this, so that the child's one nonblocking write fits.
 const MAX_MESSAGE: usize = 4000;
 
-impl Process {
+impl<'a> Process<'a> {
     /// Forks a child that runs `f` and exits; Python's `Process(target=f).start()`.
     ///
     /// No [`PrivateFd`] is handed over: a queue end the closure captures is revoked in the
     /// child. Use [`start_with`](Process::start_with) to hand ends over.
-    pub fn start<F, R>(f: F) -> Result<Process, ProcessError>
+    pub fn start<F, R>(mut f: F) -> Result<Process<'a>, ProcessError>
     where
-        F: FnOnce() -> R,
+        F: FnMut() -> R + 'a,
         R: Outcome,
     {
-        Process::start_with((), |()| f())
+        Process::start_with((), move |()| f())
     }
 
     /// Forks a child that runs `f(args)`; Python's `Process(target=f, args=args).start()`.
@@ -198,10 +240,10 @@ impl Process {
     /// The [`PrivateFd`]s in `args` (queue ends, say) stay open in the child and are
     /// closed in the parent (`args` is moved); every other `PrivateFd` is revoked in the
     /// child. Before the fork, `args` flush their buffers, so nothing is sent twice.
-    pub fn start_with<A, F, R>(mut args: A, f: F) -> Result<Process, ProcessError>
+    pub fn start_with<A, F, R>(mut args: A, mut f: F) -> Result<Process<'a>, ProcessError>
     where
         A: Inherit,
-        F: FnOnce(A) -> R,
+        F: FnMut(A) -> R + 'a,
         R: Outcome,
     {
         let threads = thread_count().map_err(|source| ProcessError::Os {
@@ -228,7 +270,7 @@ impl Process {
         match unsafe { fork() }.map_err(os("fork"))? {
             ForkResult::Child => {
                 drop(status_read);
-                run_child(parent, status_write, &keep, args, f)
+                run_child(parent, status_write, &keep, args, &mut f)
             }
             ForkResult::Parent { child } => {
                 drop(status_write);
@@ -239,6 +281,7 @@ impl Process {
                     owner: current_pid(),
                     status: PrivateFd::new(status_read),
                     ended: None,
+                    _closure: Box::new(f),
                 })
             }
         }
@@ -355,7 +398,7 @@ impl Process {
     }
 }
 
-impl Drop for Process {
+impl Drop for Process<'_> {
     fn drop(&mut self) {
         // A copy of the handle in another process (a child's memory) is not the owner.
         if self.ended.is_none() && self.owner == current_pid() {
@@ -365,11 +408,12 @@ impl Drop for Process {
     }
 }
 
-/// The child's side of [`Process::start_with`]: never returns.
-fn run_child<A, F, R>(parent: Pid, status: OwnedFd, keep: &[RawFd], mut args: A, f: F) -> !
+/// The child's side of [`Process::start_with`]: never returns, so `f` (the child's copy of
+/// the parent's closure) is never dropped here.
+fn run_child<A, F, R>(parent: Pid, status: OwnedFd, keep: &[RawFd], mut args: A, f: &mut F) -> !
 where
     A: Inherit,
-    F: FnOnce(A) -> R,
+    F: FnMut(A) -> R,
     R: Outcome,
 {
     // Die with the parent; if it died before this line, the signal will never come.
@@ -415,6 +459,12 @@ fn exit_now(code: i32) -> ! {
     // SAFETY: `_exit` has no preconditions. It ends the process without running `atexit`
     // handlers or destructors: those belong to the parent's copy of the program.
     unsafe { libc::_exit(code) }
+}
+
+/// A new pipe, `(read end, write end)`, both close-on-exec and [`PrivateFd`]s.
+pub fn pipe() -> io::Result<(PrivateFd, PrivateFd)> {
+    let (read, write) = pipe2(OFlag::O_CLOEXEC)?;
+    Ok((PrivateFd::new(read), PrivateFd::new(write)))
 }
 
 /// The number of threads in this process.

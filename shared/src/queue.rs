@@ -1,10 +1,6 @@
 //! `Queue<T>`: a FIFO between processes over a pipe, like Python's
 //! `multiprocessing.Queue`, split into a [`Sender`] (`put`) and a [`Receiver`] (`get`).
 //!
-//! Copy this file with [`process`](crate::process) and
-//! [`shared_memory`](crate::shared_memory); it needs `nix` (features `fs`, `poll`), `serde`
-//! and `postcard` (feature `use-std`).
-//!
 //! ```
 //! use shared::process::Process;
 //! use shared::queue::{Queue, Receiver, Sender};
@@ -27,6 +23,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Copying it
+//!
+//! Copy `queue.rs`, `process.rs` and `shared_memory.rs` into one folder of your crate, as
+//! sibling modules (they reach each other through `super::`), and add to `Cargo.toml`:
+//!
+//! ```toml
+//! [dependencies]
+//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
+//! postcard = { version = "1", default-features = false, features = ["use-std"] }
+//! serde = "1"
+//! ```
+//!
 //! # Ends, and the fork trap
 //!
 //! [`Receiver::get`] returns `None` once every [`Sender`] is gone, which the pipe tells by
@@ -34,8 +42,8 @@
 //! descriptor, so a consumer child holding a copy of a write end it never uses (say, the
 //! parent still had the sender when it forked the consumer) would never see that
 //! end-of-file, and would hang. Here each end is a [`PrivateFd`]: in every child that
-//! [`Process`](crate::process::Process) starts, every end is revoked except the ones handed
-//! to it through [`Process::start_with`](crate::process::Process::start_with), which moves
+//! [`Process`](super::process::Process) starts, every end is revoked except the ones handed
+//! to it through [`Process::start_with`](super::process::Process::start_with), which moves
 //! them out of the parent. So each end is open in exactly one process, the one that holds
 //! it, and the end-of-file comes when the last sender is dropped or its process ends. An
 //! end a child uses without having been handed it fails at once with a clear error rather
@@ -71,8 +79,8 @@ use nix::unistd::pipe2;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::process::{Inherit, PrivateFd, current_pid, poll_timeout};
-use crate::shared_memory::Value;
+use super::process::{Inherit, PrivateFd, current_pid, poll_timeout};
+use super::shared_memory::Value;
 
 /// The largest write the kernel keeps whole on a pipe.
 const PACKET: usize = 4096;

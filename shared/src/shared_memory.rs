@@ -1,25 +1,21 @@
 //! `Value<T>` and `Array<T>`: integers in memory shared between a process and the children
 //! it forks, like Python's `multiprocessing.Value('i', 0)` and `Array('i', [..])`.
 //!
-//! Copy this file alone; it needs `nix` (feature `mman`).
-//!
 //! ```
 //! use shared::process::Process;
 //! use shared::shared_memory::{Array, Value};
 //!
-//! let total = Value::new(0u64)?;
-//! let slots = Array::new([0u64; 4])?;
-//! let workers = (0..4)
-//!     .map(|i| {
-//!         let (total, slots) = (&total, &slots);
-//!         Process::start(move || {
-//!             for _ in 0..1000 {
-//!                 total.fetch_add(1);
-//!             }
-//!             slots.set(i, i as u64 * 10);
-//!         })
-//!     })
-//!     .collect::<Result<Vec<_>, _>>()?;
+//! let total = &Value::new(0u64)?;
+//! let slots = &Array::new([0u64; 4])?;
+//! let mut workers = Vec::new();
+//! for i in 0..4 {
+//!     workers.push(Process::start(move || {
+//!         for _ in 0..1000 {
+//!             total.fetch_add(1);
+//!         }
+//!         slots.set(i, i as u64 * 10);
+//!     })?);
+//! }
 //! for worker in workers {
 //!     worker.join()?;
 //! }
@@ -27,6 +23,17 @@
 //! assert_eq!(slots.to_vec(), [0, 10, 20, 30]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Copying it
+//!
+//! Copy `shared_memory.rs` into your crate, and add to `Cargo.toml`:
+//!
+//! ```toml
+//! [dependencies]
+//! nix = { version = "0.32", features = ["mman"] }
+//! ```
+//!
+//! # How it works
 //!
 //! The memory is an anonymous `MAP_SHARED` mapping made when the value is created: create
 //! it *before* forking, and every child shares it at the same address (a child may simply

@@ -1,14 +1,23 @@
 //! `ThreadPool`: a fixed number of worker threads fed through a crossbeam channel,
 //! with an ordered `map`, like Python's `ThreadPoolExecutor(max_workers=n).map`.
 //!
-//! Copy this file alone; it needs `crossbeam-channel` (>= 0.5.15).
-//!
 //! ```
-//! use shared::ThreadPool;
+//! use shared::thread_pool::ThreadPool;
 //!
 //! let pool = ThreadPool::new(4);
 //! assert_eq!(pool.map(|n: i32| n * n, [1, 2, 3, 4, 5]), [1, 4, 9, 16, 25]);
 //! ```
+//!
+//! # Copying it
+//!
+//! Copy `thread_pool.rs` into your crate, and add to `Cargo.toml`:
+//!
+//! ```toml
+//! [dependencies]
+//! crossbeam-channel = "0.5.15"
+//! ```
+//!
+//! 0.5.15 or newer: 0.5.12 to 0.5.14 have a double free (RUSTSEC-2025-0024).
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};

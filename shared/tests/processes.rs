@@ -39,7 +39,15 @@ fn main() -> ExitCode {
             "children die with their parent (PDEATHSIG)",
             children_die_with_parent,
         ),
+        (
+            "a closure's captures are dropped once, by the parent, after the child",
+            captures_are_dropped_once_after_the_child,
+        ),
         ("pool maps in order, any types", pool_maps_in_order),
+        (
+            "pool items are dropped once, by the caller, after every worker saw them",
+            pool_items_are_dropped_once_after_use,
+        ),
         (
             "pool worker SIGKILLed mid-map: error within 1 s",
             pool_worker_sigkilled,
@@ -275,11 +283,83 @@ fn children_die_with_parent() -> Outcome {
     Ok(())
 }
 
+/// A value whose `Drop` has an effect outside its process: it deletes its file, and counts
+/// itself in shared memory, so that a drop in any process shows.
+struct Guard<'a> {
+    path: std::path::PathBuf,
+    drops: &'a Value<usize>,
+}
+
+impl<'a> Guard<'a> {
+    fn new(name: &str, drops: &'a Value<usize>) -> Result<Guard<'a>, String> {
+        let path = std::env::temp_dir().join(format!("shared-guard-{}-{name}", std::process::id()));
+        fs::write(&path, name).map_err(|e| format!("creating {}: {e}", path.display()))?;
+        Ok(Guard { path, drops })
+    }
+}
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+        self.drops.fetch_add(1);
+    }
+}
+
+fn captures_are_dropped_once_after_the_child() -> Outcome {
+    let drops = Value::new(0usize).map_err(|e| e.to_string())?;
+    let guard = Guard::new("captured", &drops)?;
+    let path = guard.path.clone();
+    let child = Process::start(move || {
+        // Long enough for a parent that dropped its copy at the fork to have done so.
+        thread::sleep(Duration::from_millis(100));
+        if guard.path.exists() {
+            Ok(())
+        } else {
+            Err("the file was deleted while the child still used it")
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    check!(path.exists(), "the parent dropped the closure at the fork");
+    child.join().map_err(|e| e.to_string())?;
+    check!(
+        drops.get() == 1,
+        "the guard was dropped {} times",
+        drops.get()
+    );
+    check!(!path.exists(), "the guard was never dropped");
+    Ok(())
+}
+
+fn pool_items_are_dropped_once_after_use() -> Outcome {
+    let drops = Value::new(0usize).map_err(|e| e.to_string())?;
+    let items = (0..40)
+        .map(|i| Guard::new(&format!("item-{i}"), &drops))
+        .collect::<Result<Vec<_>, _>>()?;
+    let seen = Pool::new(4)
+        .map(|item| item.path.exists(), &items)
+        .map_err(|e| e.to_string())?;
+    check!(
+        seen.iter().all(|&existed| existed),
+        "items dropped before f saw them: {seen:?}"
+    );
+    check!(
+        drops.get() == 0,
+        "{} items were dropped during map",
+        drops.get()
+    );
+    drop(items);
+    check!(
+        drops.get() == 40,
+        "40 items were dropped {} times",
+        drops.get()
+    );
+    Ok(())
+}
+
 fn pool_maps_in_order() -> Outcome {
     let pool = Pool::new(4);
-    let squares = pool
-        .map(|n: u64| n * n, 0..100_003u64)
-        .map_err(|e| e.to_string())?;
+    let items: Vec<u64> = (0..100_003).collect();
+    let squares = pool.map(|n| n * n, &items).map_err(|e| e.to_string())?;
     check!(
         squares == (0..100_003u64).map(|n| n * n).collect::<Vec<_>>(),
         "squares out of order"
@@ -288,7 +368,7 @@ fn pool_maps_in_order() -> Outcome {
     let names = ["ada", "grace", "linus"];
     let suffix = String::from("!");
     let out = pool
-        .map(|s: &str| (s.len(), format!("{s}{suffix}")), names)
+        .map(|s| (s.len(), format!("{s}{suffix}")), &names)
         .map_err(|e| e.to_string())?;
     check!(
         out == [
@@ -299,7 +379,7 @@ fn pool_maps_in_order() -> Outcome {
         "{out:?}"
     );
     let single = Pool::new(1)
-        .map(|n: i32| n - 1, [1, 2, 3])
+        .map(|n| n - 1, &[1, 2, 3])
         .map_err(|e| e.to_string())?;
     check!(single == [0, 1, 2], "{single:?}");
     Ok(())
@@ -309,8 +389,9 @@ fn pool_worker_sigkilled() -> Outcome {
     let start = Instant::now();
     // One worker is stuck on item 0 for a minute, another is SIGKILLed at item 500:
     // map must neither wait for the stuck one nor for results the dead one owed.
+    let items: Vec<u32> = (0..1000).collect();
     let result = Pool::new(4).map(
-        |n: u32| {
+        |&n| {
             if n == 0 {
                 thread::sleep(Duration::from_secs(60));
             }
@@ -319,7 +400,7 @@ fn pool_worker_sigkilled() -> Outcome {
             }
             n
         },
-        0..1000u32,
+        &items,
     );
     let took = start.elapsed();
     check!(took < Duration::from_secs(1), "map took {took:?}");
@@ -334,15 +415,16 @@ fn pool_worker_sigkilled() -> Outcome {
 
 fn pool_worker_panic_and_abort() -> Outcome {
     let pool = Pool::new(3);
+    let items: Vec<i32> = (0..100).collect();
     let panicked = pool.map(
-        |n: i32| {
+        |&n| {
             if n == 42 {
                 panic!("no answers here")
             } else {
                 n
             }
         },
-        0..100,
+        &items,
     );
     match &panicked {
         Err(e @ PoolError::Worker(ProcessError::Panicked { message, .. }))
@@ -353,8 +435,8 @@ fn pool_worker_panic_and_abort() -> Outcome {
         other => return Err(format!("a panic gave {other:?}")),
     }
     let aborted = pool.map(
-        |n: i32| if n == 7 { std::process::abort() } else { n },
-        0..10,
+        |&n| if n == 7 { std::process::abort() } else { n },
+        &items[..10],
     );
     check!(
         matches!(

@@ -3,7 +3,8 @@
 //!
 //! - `process_spawn n`: `Process::start` n children that do nothing, then `join` them all;
 //!   prints how many ended well.
-//! - `pool_map n`: `Pool::new(4).map(square, 0..n)`; prints the sum of the squares.
+//! - `pool_map n`: `Pool::new(4).map` of `square` over the items 0..n; prints the sum of the
+//!   squares.
 //! - `shared_value n`: 4 processes each `fetch_add(1)` on one `shared_memory::Value<u64>`
 //!   n times; prints the total. (An atomic add, where Python takes `get_lock()`.)
 //! - `process_queue n`: a child `put`s 0..n on a `queue::Queue<u64>`, the parent `get`s
@@ -16,7 +17,6 @@
 //! `Process::start` forks, and refuses in a process with more than one thread: nothing
 //! here starts a thread.
 
-use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 
 use anyhow::Context;
@@ -68,15 +68,15 @@ fn process_spawn(n: u64) -> anyhow::Result<u64> {
 }
 
 fn pool_map(n: u64) -> anyhow::Result<u64> {
-    let squares = Pool::new(PROCESSES).map(square, 0..n)?;
+    let items: Vec<u64> = (0..n).collect();
+    let squares = Pool::new(PROCESSES).map(|&x| square(x), &items)?;
     Ok(squares.iter().sum())
 }
 
 fn shared_value(n: u64) -> anyhow::Result<u64> {
-    let total = Value::new(0u64).context("mapping the shared value")?;
+    let total = &Value::new(0u64).context("mapping the shared value")?;
     let workers = (0..PROCESSES)
         .map(|_| {
-            let total = &total;
             Process::start(move || {
                 for _ in 0..n {
                     total.fetch_add(1);
@@ -109,16 +109,17 @@ fn process_queue(n: u64) -> anyhow::Result<u64> {
 }
 
 fn pipe(n: u64) -> anyhow::Result<u64> {
-    let (read_end, write_end) = nix::unistd::pipe().context("opening the pipe")?;
-    let writer = Process::start(move || -> io::Result<()> {
-        let mut out = BufWriter::with_capacity(BUFFER, File::from(write_end));
+    let (read_end, write_end) = shared::process::pipe().context("opening the pipe")?;
+    // Handed over like the queue's sender: the parent's copy is closed at the fork.
+    let writer = Process::start_with(write_end, |write_end| -> io::Result<()> {
+        let mut out = BufWriter::with_capacity(BUFFER, &write_end);
         for i in 0..n {
             out.write_all(&i.to_le_bytes())?;
         }
         out.flush()
     })
     .context("starting the writer")?;
-    let mut reader = BufReader::with_capacity(BUFFER, File::from(read_end));
+    let mut reader = BufReader::with_capacity(BUFFER, &read_end);
     let mut sum = 0u64;
     let mut item = [0u8; 8];
     for _ in 0..n {

@@ -20,11 +20,11 @@
 use shared::Pool;
 
 fn main() -> anyhow::Result<()> {
-    let results = Pool::new(4).map(square, [1, 2, 3, 4, 5])?;
+    let results = Pool::new(4).map(square, &[1, 2, 3, 4, 5])?;
     println!("{results:?}");
     Ok(())
 }
 
-fn square(n: i32) -> i32 {
+fn square(n: &i32) -> i32 {
     n * n
 }

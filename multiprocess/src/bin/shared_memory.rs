@@ -21,11 +21,13 @@ use anyhow::Context;
 use shared::{Array, Process, Value};
 
 fn main() -> anyhow::Result<()> {
-    let shared_num = Value::new(0).context("mapping the shared number")?;
-    let shared_arr = Array::new([1, 2, 3, 4, 5]).context("mapping the shared array")?;
-    let processes = (0..5)
-        .map(|i| Process::start(|| worker(i, &shared_num, &shared_arr)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let shared_num = &Value::new(0).context("mapping the shared number")?;
+    let shared_arr = &Array::new([1, 2, 3, 4, 5]).context("mapping the shared array")?;
+    let mut processes = Vec::new();
+    for i in 0..5 {
+        let p = Process::start(move || worker(i, shared_num, shared_arr))?;
+        processes.push(p);
+    }
     for p in processes {
         p.join()?;
     }
