@@ -343,7 +343,8 @@ fn axis(svg: &mut String, scale: &Scale, bottom: f64) {
 
 /// 1, 2 or 5 times a power of ten, at least `rough`.
 fn nice_step(rough: f64) -> f64 {
-    let mut step = 1.0;
+    let rough = rough.max(0.001);
+    let mut step = 10f64.powf(rough.log10().floor());
     loop {
         for m in [1.0, 2.0, 5.0] {
             if step * m >= rough {
@@ -663,6 +664,12 @@ mod tests {
 
     fn overlaps(a: (f64, f64), b: (f64, f64)) -> bool {
         a.0 < b.1 && b.0 < a.1
+    }
+
+    #[test]
+    fn axis_steps_are_round() {
+        let steps: Vec<f64> = [0.03, 0.2, 0.9, 1.0, 3.0, 130.0].map(nice_step).to_vec();
+        assert_eq!(steps, [0.05, 0.2, 1.0, 1.0, 5.0, 200.0]);
     }
 
     #[test]
