@@ -297,7 +297,7 @@ fn axis(svg: &mut String, scale: &Scale, bottom: f64) {
             bottom,
             y - 5.0,
             y - 6.0,
-            format_args!("{v:.decimals$}")
+            format_args!("{v:.*}", if v == 0.0 { 0 } else { decimals })
         );
     };
     tick(svg, 0.0);
