@@ -27,85 +27,27 @@ const GALLERY: &str = "docs/timeline";
 
 pub fn run(options: &Options) -> anyhow::Result<bool> {
     let meta = crate::workspace::metadata()?;
-    let root = PathBuf::from(
-        meta["workspace_root"]
+    let path = |key: &str| {
+        meta[key]
             .as_str()
-            .context("no workspace_root")?,
+            .map(PathBuf::from)
+            .context(key.to_string())
+    };
+    let (root, out) = (
+        path("workspace_root")?,
+        path("target_directory")?.join("timeline"),
     );
-    let out = PathBuf::from(
-        meta["target_directory"]
-            .as_str()
-            .context("no target_directory")?,
-    )
-    .join("timeline");
     if !options.command.is_empty() {
-        let name = match &options.name {
-            Some(name) => name.clone(),
-            None => command_name(&options.command),
-        };
-        let traced = trace_command(&name, &options.command, None)?;
-        // What it printed, as it would have without the tracer.
-        print!("{}", traced.trace.stdout);
-        eprint!("{}", traced.trace.stderr);
-        let svg = traced.save(&out)?;
-        println!("{name}: {} → {}", traced.summary(), svg.display());
-        match traced.trace.code {
-            Some(0) => {}
-            Some(code) => println!("(it exited with code {code})"),
-            None => println!("(a signal ended it)"),
-        }
+        trace_one_command(options, &out)?;
         return Ok(true);
     }
     let reports = examples::trace_all(&options.names, Jobs::OneAtATime)?;
     let mut pictures = Vec::new();
     for report in &reports {
-        let traced = &report.traced;
-        let svg = traced.save(&out)?;
-        let row = if report.output.is_ok() {
-            "ok  "
-        } else {
-            "FAIL"
-        };
-        println!(
-            "{row}  {:<20} {} → {}",
-            traced.name,
-            traced.summary(),
-            svg.display()
-        );
-        if let Err(diff) = &report.output {
-            println!("      traced, it printed what its check in the catalogue refuses:");
-            for line in diff.lines() {
-                println!("      {line}");
-            }
-        }
-        for (check, result) in &report.checks {
-            match result {
-                Ok(()) => println!("      ✓ {check}"),
-                Err(why) => println!("      ✗ {check}: {why}"),
-            }
-        }
-        pictures.push(svg);
+        pictures.push(show(report, &out)?);
     }
     if options.gallery {
-        let originals = root.join("../shared/tutorial/python");
-        if !originals.is_dir() {
-            bail!(
-                "the tutorial's Python originals are not at {}; the gallery draws them \
-                 beside the Rust",
-                originals.display()
-            );
-        }
-        let interpreter = python()?;
-        for file in PYTHON_GALLERY {
-            let name = format!("python/{}", file.trim_end_matches(".py"));
-            let command = [interpreter.clone(), "-u".to_string(), file.to_string()];
-            let mut traced = trace_command(&name, &command, Some(&originals))?;
-            // Shown as typed, not as the interpreter's full path on this machine.
-            traced.trace.command[0] = "python3".to_string();
-            let svg = traced.save(&out)?;
-            println!("ok    {name:<20} {} → {}", traced.summary(), svg.display());
-            pictures.push(svg);
-        }
+        pictures.extend(trace_python_originals(&root, &out)?);
         let gallery = root.join(GALLERY);
         for svg in &pictures {
             let to = gallery.join(svg.strip_prefix(&out).expect("saved under out"));
@@ -118,6 +60,78 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
         );
     }
     Ok(reports.iter().all(|r| r.output.is_ok()))
+}
+
+/// `-- CMD ARGS...`: traces it, passes on what it printed, saves the pictures.
+fn trace_one_command(options: &Options, out: &Path) -> anyhow::Result<()> {
+    let name = match &options.name {
+        Some(name) => name.clone(),
+        None => command_name(&options.command),
+    };
+    let traced = trace_command(&name, &options.command, None)?;
+    // What it printed, as it would have without the tracer.
+    print!("{}", traced.trace.stdout);
+    eprint!("{}", traced.trace.stderr);
+    let svg = traced.save(out)?;
+    println!("{name}: {} → {}", traced.summary(), svg.display());
+    match traced.trace.code {
+        Some(0) => {}
+        Some(code) => println!("(it exited with code {code})"),
+        None => println!("(a signal ended it)"),
+    }
+    Ok(())
+}
+
+/// Saves an example's pictures and prints its row: whether tracing left its output as
+/// the catalogue expects, and which properties of its trace hold.
+fn show(report: &examples::Report, out: &Path) -> anyhow::Result<PathBuf> {
+    let traced = &report.traced;
+    let svg = traced.save(out)?;
+    let row = if report.output.is_ok() {
+        "ok  "
+    } else {
+        "FAIL"
+    };
+    let (name, summary) = (&traced.name, traced.summary());
+    println!("{row}  {name:<20} {summary} → {}", svg.display());
+    if let Err(diff) = &report.output {
+        println!("      traced, it printed what its check in the catalogue refuses:");
+        for line in diff.lines() {
+            println!("      {line}");
+        }
+    }
+    for (check, result) in &report.checks {
+        match result {
+            Ok(()) => println!("      ✓ {check}"),
+            Err(why) => println!("      ✗ {check}: {why}"),
+        }
+    }
+    Ok(svg)
+}
+
+/// The gallery's Python pictures, from the tutorial's originals beside the workspace.
+fn trace_python_originals(root: &Path, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let originals = root.join("../shared/tutorial/python");
+    if !originals.is_dir() {
+        bail!(
+            "the tutorial's Python originals are not at {}; the gallery draws them beside \
+             the Rust",
+            originals.display()
+        );
+    }
+    let interpreter = python()?;
+    let mut pictures = Vec::new();
+    for file in PYTHON_GALLERY {
+        let name = format!("python/{}", file.trim_end_matches(".py"));
+        let command = [interpreter.clone(), "-u".to_string(), file.to_string()];
+        let mut traced = trace_command(&name, &command, Some(&originals))?;
+        // Shown as typed, not as the interpreter's full path on this machine.
+        traced.trace.command[0] = "python3".to_string();
+        let svg = traced.save(out)?;
+        println!("ok    {name:<20} {} → {}", traced.summary(), svg.display());
+        pictures.push(svg);
+    }
+    Ok(pictures)
 }
 
 /// The Python interpreter itself (`sys.executable`), not a wrapper such as pyenv's
@@ -160,4 +174,18 @@ fn trace_command(name: &str, command: &[String], dir: Option<&Path>) -> anyhow::
         trace,
         spans,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_is_named_after_its_script_else_its_program() {
+        let command = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        let here = file!(); // a file that exists, relative to the workspace
+        let script = format!("python3 -u {}", Path::new("..").join(here).display());
+        assert_eq!(command_name(&command(&script)), "cli");
+        assert_eq!(command_name(&command("/usr/bin/sleep 1")), "sleep");
+    }
 }

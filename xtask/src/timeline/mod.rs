@@ -156,3 +156,33 @@ pub enum Jobs {
     #[cfg_attr(not(test), allow(dead_code))]
     AllAtOnce,
 }
+
+#[cfg(test)]
+mod options_tests {
+    use super::*;
+
+    fn parse(args: &str) -> anyhow::Result<Options> {
+        let args: Vec<String> = args.split_whitespace().map(String::from).collect();
+        Options::parse(&args)
+    }
+
+    #[test]
+    fn names_a_command_or_the_gallery_and_bad_ones_are_refused() {
+        let o = parse("async_basic thread_pool").unwrap();
+        assert_eq!(o.names, ["async_basic", "thread_pool"]);
+        let o = parse("--name pool -- python3 -u mp_pool.py --gallery").unwrap();
+        assert_eq!(o.command, ["python3", "-u", "mp_pool.py", "--gallery"]);
+        assert_eq!((o.name.as_deref(), o.gallery), (Some("pool"), false));
+        assert!(parse("--gallery").unwrap().gallery);
+        for bad in [
+            "--",
+            "--fast",
+            "--name",
+            "--name x",
+            "async_basic --gallery",
+            "async_basic -- true",
+        ] {
+            assert!(parse(bad).is_err(), "{bad} was accepted");
+        }
+    }
+}

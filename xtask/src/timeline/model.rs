@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-/// One traced run. Times are since the tracer started the command.
+/// One traced run. Times are since the program started (just after its `execve`).
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
     /// The command as run: the program, then its arguments.
