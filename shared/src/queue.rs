@@ -73,13 +73,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, poll};
-use nix::unistd::pipe2;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::process::{Inherit, PrivateFd, current_pid, poll_timeout};
+use super::process::{Inherit, PrivateFd, current_pid, pipe, poll_timeout};
 use super::shared_memory::Value;
 
 /// The largest write the kernel keeps whole on a pipe.
@@ -115,12 +113,12 @@ impl<T> fmt::Debug for Queue<T> {
 impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// Opens the pipe (close-on-exec) under a new queue.
     pub fn new() -> io::Result<Self> {
-        let (read, write) = pipe2(OFlag::O_CLOEXEC)?;
+        let (read, write) = pipe()?;
         let owner = current_pid();
         Ok(Queue {
-            sender: Sender::new(PrivateFd::new(write), owner, Arc::new(Value::new(1usize)?)),
+            sender: Sender::new(write, owner, Arc::new(Value::new(1usize)?)),
             receiver: Receiver {
-                fd: PrivateFd::new(read),
+                fd: read,
                 owner,
                 buf: vec![0; READ_BUFFER].into_boxed_slice(),
                 pos: 0,

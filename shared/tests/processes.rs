@@ -3,8 +3,8 @@
 //! libtest runs tests on threads, and `Process` (rightly) refuses to fork a multithreaded
 //! process, so this is a plain `main` (`harness = false`): it runs each scenario on the
 //! main thread, prints one line per scenario and an `N passed, N failed` line, and exits
-//! non-zero if any failed. After every scenario it checks in /proc that the test process
-//! has no children left: everything was reaped.
+//! non-zero if any failed. After every scenario it checks (in /proc on Linux, with `ps`
+//! elsewhere) that the test process has no children left: everything was reaped.
 
 use std::fs;
 use std::panic::{self, AssertUnwindSafe};
@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill, raise};
+use nix::sys::signal::{SigHandler, Signal, kill, raise, signal};
 use nix::unistd::Pid;
 use shared::pool::{Pool, PoolError};
 use shared::process::{Process, ProcessError};
@@ -36,8 +36,28 @@ fn main() -> ExitCode {
         ),
         ("join_timeout waits a bounded time", join_timeout_is_bounded),
         (
-            "children die with their parent (PDEATHSIG)",
+            "join_timeout(Duration::MAX) waits without limit",
+            join_timeout_max_is_no_limit,
+        ),
+        (
+            "with SIGCHLD ignored, join says the end is lost and why",
+            join_with_sigchld_ignored,
+        ),
+        (
+            "children die with their parent (PDEATHSIG; not on macOS)",
             children_die_with_parent,
+        ),
+        (
+            "end_quietly: a closed stdout ends a process like cat, other pipes stay errors",
+            closed_stdout_ends_quietly,
+        ),
+        (
+            "a child killed by SIGPIPE ends its parent only if their stdout is closed",
+            child_sigpipe_and_closed_stdout,
+        ),
+        (
+            "a PrivateFd not handed over is dead in the child",
+            private_fd_not_handed_over,
         ),
         (
             "a closure's captures are dropped once, by the parent, after the child",
@@ -130,9 +150,9 @@ macro_rules! check {
     };
 }
 
-/// The pids whose parent is this process, from /proc/*/stat.
-fn children() -> Vec<u32> {
-    let me = std::process::id();
+/// Every process as (pid, parent pid, state letter): from /proc on Linux.
+#[cfg(target_os = "linux")]
+fn processes() -> Vec<(u32, u32, String)> {
     let mut found = Vec::new();
     for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
@@ -142,12 +162,47 @@ fn children() -> Vec<u32> {
             continue;
         };
         // "pid (comm) state ppid ...": comm may hold spaces, so split after the last ')'.
-        let rest = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
-        if rest.split_whitespace().nth(1) == Some(me.to_string().as_str()) {
-            found.push(pid);
+        let mut rest = stat[stat.rfind(')').map_or(0, |i| i + 1)..].split_whitespace();
+        let state = rest.next().unwrap_or_default().to_string();
+        if let Some(Ok(ppid)) = rest.next().map(str::parse) {
+            found.push((pid, ppid, state));
         }
     }
     found
+}
+
+/// Every process as (pid, parent pid, state letter): from `ps` (macOS has no /proc).
+#[cfg(not(target_os = "linux"))]
+fn processes() -> Vec<(u32, u32, String)> {
+    let Ok(ps) = std::process::Command::new("ps")
+        .args(["-A", "-o", "pid=,ppid=,stat="])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    else {
+        panic!("cannot run ps to list processes");
+    };
+    let me = ps.id(); // ps is our child while it runs: leave it out
+    let out = ps.wait_with_output().expect("ps runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let pid = fields.next()?.parse().ok()?;
+            let ppid = fields.next()?.parse().ok()?;
+            Some((pid, ppid, fields.next().unwrap_or_default().to_string()))
+        })
+        .filter(|&(pid, _, _)| pid != me)
+        .collect()
+}
+
+/// The pids whose parent is this process.
+fn children() -> Vec<u32> {
+    let me = std::process::id();
+    processes()
+        .into_iter()
+        .filter(|&(_, ppid, _)| ppid == me)
+        .map(|(pid, _, _)| pid)
+        .collect()
 }
 
 fn no_children_left() -> Outcome {
@@ -158,10 +213,9 @@ fn no_children_left() -> Outcome {
 
 /// Whether `pid` is running (not gone, not a zombie).
 fn running(pid: u32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        let rest = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
-        !matches!(rest.split_whitespace().next(), Some("Z" | "X"))
-    })
+    processes()
+        .iter()
+        .any(|(p, _, state)| *p == pid && !state.starts_with(['Z', 'X']))
 }
 
 fn crash() {
@@ -254,6 +308,46 @@ fn join_timeout_is_bounded() -> Outcome {
     child.join().map_err(|e| e.to_string())
 }
 
+fn join_timeout_max_is_no_limit() -> Outcome {
+    let mut child =
+        Process::start(|| thread::sleep(Duration::from_millis(50))).map_err(|e| e.to_string())?;
+    let ended = child
+        .join_timeout(Duration::MAX)
+        .map_err(|e| e.to_string())?;
+    check!(ended, "join_timeout(MAX) returned before the child ended");
+    check!(
+        child
+            .join_timeout(Duration::MAX)
+            .map_err(|e| e.to_string())?,
+        "a second join_timeout(MAX) on an ended child"
+    );
+    child.join().map_err(|e| e.to_string())
+}
+
+fn join_with_sigchld_ignored() -> Outcome {
+    // SAFETY: ignoring a signal installs no handler; the default is restored below.
+    unsafe { signal(Signal::SIGCHLD, SigHandler::SigIgn) }.map_err(|e| e.to_string())?;
+    let outcome = (|| {
+        let exit: fn() = || std::process::exit(7);
+        let child = Process::start(exit).map_err(|e| e.to_string())?;
+        let pid = child.pid();
+        match child.join() {
+            Err(e @ ProcessError::Lost { pid: p, .. }) if p == pid => {
+                let message = e.to_string();
+                check!(
+                    message.contains("how it ended is lost") && message.contains("SIG_IGN"),
+                    "{message}"
+                );
+                Ok(())
+            }
+            other => Err(format!("join gave {other:?}")),
+        }
+    })();
+    // SAFETY: as above.
+    unsafe { signal(Signal::SIGCHLD, SigHandler::SigDfl) }.map_err(|e| e.to_string())?;
+    outcome
+}
+
 /// A child starts a grandchild, then is SIGKILLed: no destructor of the child runs, and
 /// the grandchild dies by its PDEATHSIG.
 fn children_die_with_parent() -> Outcome {
@@ -278,8 +372,16 @@ fn children_die_with_parent() -> Outcome {
     }
     if running(g) {
         let _ = kill(Pid::from_raw(g as i32), Signal::SIGKILL);
+        // macOS has no PDEATHSIG: the grandchild outlives its parent, as process.rs says.
+        if cfg!(not(target_os = "linux")) {
+            return Ok(());
+        }
         return Err(format!("grandchild {g} outlived its parent"));
     }
+    check!(
+        cfg!(target_os = "linux"),
+        "the grandchild died with its parent, which process.rs says only Linux does"
+    );
     Ok(())
 }
 
@@ -657,4 +759,121 @@ fn refuses_with_a_second_thread() -> Outcome {
         .map_err(|e| e.to_string())?
         .join()
         .map_err(|e| e.to_string())
+}
+
+/// Points this process's stdout at a pipe whose reader is already closed.
+fn close_my_stdout() {
+    let (read, write) = nix::unistd::pipe().expect("pipe");
+    drop(read);
+    nix::unistd::dup2_stdout(&write).expect("dup2");
+}
+
+fn closed_stdout_ends_quietly() -> Outcome {
+    let printing = Process::start(|| {
+        shared::closed_stdout::end_quietly();
+        close_my_stdout();
+        println!("nobody reads this");
+        Err::<(), _>("println! returned on a closed stdout")
+    })
+    .map_err(|e| e.to_string())?
+    .join();
+    check!(
+        matches!(
+            printing,
+            Err(ProcessError::Killed {
+                signal: Signal::SIGPIPE,
+                ..
+            })
+        ),
+        "printing to a closed stdout gave {printing:?}"
+    );
+    // A broken pipe that is not stdout is still an error to handle.
+    let other_pipe = Process::start(|| {
+        shared::closed_stdout::end_quietly();
+        let (read, write) = nix::unistd::pipe().map_err(|e| e.to_string())?;
+        drop(read);
+        match nix::unistd::write(&write, b"x") {
+            Err(nix::errno::Errno::EPIPE) => Ok(()),
+            other => Err(format!("writing to a broken pipe gave {other:?}")),
+        }
+    })
+    .map_err(|e| e.to_string())?
+    .join();
+    check!(other_pipe.is_ok(), "{other_pipe:?}");
+    Ok(())
+}
+
+fn child_sigpipe_and_closed_stdout() -> Outcome {
+    // Our stdout closed: the child's SIGPIPE ends us as well, inside join.
+    let with_closed_stdout = Process::start(|| {
+        shared::closed_stdout::end_quietly();
+        close_my_stdout();
+        let printer =
+            Process::start(|| println!("nobody reads this")).map_err(|e| e.to_string())?;
+        Err::<(), _>(format!("join returned {:?}", printer.join()))
+    })
+    .map_err(|e| e.to_string())?
+    .join();
+    check!(
+        matches!(
+            with_closed_stdout,
+            Err(ProcessError::Killed {
+                signal: Signal::SIGPIPE,
+                ..
+            })
+        ),
+        "with stdout closed: {with_closed_stdout:?}"
+    );
+    // Our stdout fine: a child killed by SIGPIPE is reported like any other signal.
+    let reported = Process::start(|| {
+        shared::closed_stdout::end_quietly();
+        let _ = raise(Signal::SIGPIPE); // stdout is open: the handler returns
+        // SAFETY: the default action installs no handler.
+        let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+        let _ = raise(Signal::SIGPIPE);
+    })
+    .map_err(|e| e.to_string())?
+    .join();
+    check!(
+        matches!(
+            reported,
+            Err(ProcessError::Killed {
+                signal: Signal::SIGPIPE,
+                ..
+            })
+        ),
+        "with stdout open: {reported:?}"
+    );
+    Ok(())
+}
+
+fn private_fd_not_handed_over() -> Outcome {
+    use std::io::{Read, Write};
+    let (read, write) = shared::process::pipe().map_err(|e| e.to_string())?;
+    let child = Process::start(|| {
+        let wrote = (&write).write(b"stolen");
+        let mut buf = [0; 8];
+        let got = (&read).read(&mut buf);
+        let ebadf = |r: &std::io::Result<usize>| {
+            matches!(r, Err(e) if e.raw_os_error() == Some(nix::libc::EBADF))
+        };
+        check!(ebadf(&wrote), "a write gave {wrote:?}");
+        // Linux fails the read too; elsewhere the dead descriptor is /dev/null: end-of-file.
+        if cfg!(target_os = "linux") {
+            check!(ebadf(&got), "a read gave {got:?}");
+        } else {
+            check!(matches!(got, Ok(0)), "a read gave {got:?}");
+        }
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
+    child.join().map_err(|e| e.to_string())?;
+    (&write).write_all(b"mine").map_err(|e| e.to_string())?;
+    drop(write);
+    let mut got = String::new();
+    (&read)
+        .read_to_string(&mut got)
+        .map_err(|e| e.to_string())?;
+    check!(got == "mine", "the parent read {got:?}");
+    Ok(())
 }

@@ -9,9 +9,13 @@
 
 mod bench;
 mod catalogue;
+#[cfg(all(test, unix))]
+mod closed_stdout;
 mod exec;
 mod expect;
 mod http_server;
+#[cfg(test)]
+mod readme;
 mod timeline;
 mod verify;
 mod workspace;
