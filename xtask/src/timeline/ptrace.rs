@@ -284,7 +284,7 @@ impl Tracer {
             | Options::PTRACE_O_EXITKILL;
         ptrace::setoptions(Pid::from_raw(self.root), options)
             .context("setting the ptrace options")?;
-        self.add(self.root, None, Duration::ZERO, true);
+        self.add(self.root, None, Duration::ZERO, true, Some(self.root));
         self.resume(self.root, 0);
 
         while let Some(status) = wait(-self.root).context("waiting for the traced run")? {
@@ -351,13 +351,21 @@ impl Tracer {
     /// fork event that names its parent).
     fn task(&mut self, tid: i32, at: Duration) -> &mut Task {
         if !self.tasks.contains_key(&tid) {
-            self.add(tid, None, at, false);
+            self.add(tid, None, at, false, None);
         }
         self.tasks.get_mut(&tid).expect("just added")
     }
 
-    fn add(&mut self, tid: i32, parent: Option<i32>, at: Duration, attached: bool) {
-        let pid = thread_group(tid).unwrap_or(tid);
+    /// A new task; `pid` is its process if known, else read from /proc.
+    fn add(
+        &mut self,
+        tid: i32,
+        parent: Option<i32>,
+        at: Duration,
+        attached: bool,
+        pid: Option<i32>,
+    ) {
+        let pid = pid.or_else(|| thread_group(tid)).unwrap_or(tid);
         self.threads.push(Thread {
             tid,
             pid,
@@ -390,10 +398,12 @@ impl Tracer {
                 return;
             };
             let new = new as i32;
+            // fork and vfork make a process; clone, a thread or (rarely) a process.
+            let process = (event != Event::PTRACE_EVENT_CLONE as i32).then_some(new);
             match self.tasks.get(&new) {
                 // Its own first stop came first: only its parent is news.
                 Some(task) => self.threads[task.index].parent = Some(tid),
-                None => self.add(new, Some(tid), at, false),
+                None => self.add(new, Some(tid), at, false, process),
             }
         } else if event == Event::PTRACE_EVENT_SECCOMP as i32 {
             self.write_starts(tid, at);
