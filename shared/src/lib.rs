@@ -10,10 +10,11 @@
 //! - `process`: `Process`, a closure run in a forked child with `join` reporting how it
 //!   ended (Python's `multiprocessing.Process`), over nix, with `private_fd` (the pipe ends
 //!   a child must not keep) and `os` (the calls Linux and macOS make differently). `pool`,
-//!   `queue` and `shared_memory` are Python's `Pool`, `Queue`, `Value` and `Array` beside
-//!   it; `shared_memory` stands alone, `pool` and `queue` travel with `process` and
-//!   `shared_memory`. These need `fork`: Unix only. On Windows, `no_fork` stands in for
-//!   them, with the same names and an error that says so.
+//!   `queue`, `pipe` and `shared_memory` are Python's `Pool`, `Queue`, `Pipe`, `Value` and
+//!   `Array` beside it; `shared_memory` stands alone, `pool` travels with `process` and
+//!   `shared_memory`, and `queue` and `pipe` send items as `frames` and travel with it and
+//!   `process`. These need `fork`: Unix only. On Windows, `no_fork` stands in for them, with
+//!   the same names and an error that says so.
 //! - [`closed_stdout`]: one call at the top of `main` so that a program whose reader has
 //!   gone (`| head -1`) ends quietly, as `cat` does.
 
@@ -21,7 +22,11 @@ pub mod closed_stdout;
 pub mod thread_pool;
 
 #[cfg(unix)]
+pub mod frames;
+#[cfg(unix)]
 mod os;
+#[cfg(unix)]
+pub mod pipe;
 #[cfg(unix)]
 pub mod pool;
 #[cfg(unix)]
@@ -34,7 +39,10 @@ pub mod queue;
 pub mod shared_memory;
 
 #[cfg(unix)]
-pub use {pool::Pool, process::Process, queue::Queue, shared_memory::Array, shared_memory::Value};
+pub use {
+    pipe::Pipe, pool::Pool, process::Process, queue::Queue, shared_memory::Array,
+    shared_memory::Value,
+};
 
 #[cfg(not(unix))]
 pub mod no_fork;
@@ -43,6 +51,6 @@ pub mod no_fork;
 #[allow(dead_code)]
 mod no_fork;
 #[cfg(not(unix))]
-pub use no_fork::{Array, Pool, Process, Queue, Value, queue};
+pub use no_fork::{Array, Pipe, Pool, Process, Queue, Value, pipe, queue};
 
 pub use thread_pool::ThreadPool;

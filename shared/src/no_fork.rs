@@ -1,4 +1,4 @@
-//! Stand-ins for `Process`, `Pool`, `Queue`, `Value` and `Array` where there is no `fork`
+//! Stand-ins for `Process`, `Pool`, `Queue`, `Pipe`, `Value` and `Array` where there is no `fork`
 //! (Windows), so that the multiprocessing chapter's examples still compile there and say
 //! in one line why they cannot run:
 //!
@@ -201,6 +201,48 @@ pub mod queue {
 
 pub use queue::Queue;
 
+/// Stands in for the `pipe` module: [`Pipe::new`](pipe::Pipe::new) fails with [`NoFork`].
+pub mod pipe {
+    use std::io;
+    use std::marker::PhantomData;
+
+    use super::Never;
+
+    #[derive(Debug)]
+    pub struct Pipe<T> {
+        never: Never,
+        _items: PhantomData<T>,
+    }
+
+    impl<T> Pipe<T> {
+        pub fn new() -> io::Result<Pipe<T>> {
+            Err(super::unsupported())
+        }
+
+        pub fn split(self) -> (Connection<T>, Connection<T>) {
+            match self.never {}
+        }
+    }
+
+    #[derive(Debug)]
+    pub struct Connection<T> {
+        never: Never,
+        _items: PhantomData<T>,
+    }
+
+    impl<T> Connection<T> {
+        pub fn send(&mut self, _item: &T) -> io::Result<()> {
+            match self.never {}
+        }
+
+        pub fn recv(&mut self) -> io::Result<Option<T>> {
+            match self.never {}
+        }
+    }
+}
+
+pub use pipe::Pipe;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +263,6 @@ mod tests {
         assert_eq!(Value::new(0).unwrap_err().to_string(), message);
         assert_eq!(Array::new([1, 2]).unwrap_err().to_string(), message);
         assert_eq!(Queue::<i32>::new().unwrap_err().to_string(), message);
+        assert_eq!(Pipe::<i32>::new().unwrap_err().to_string(), message);
     }
 }

@@ -1,4 +1,4 @@
-//! The fork tests for `process`, `pool`, `queue` and `shared_memory`.
+//! The fork tests for `process`, `pool`, `queue`, `pipe` and `shared_memory`.
 //!
 //! libtest runs tests on threads, and `Process` (rightly) refuses to fork a multithreaded
 //! process, so this is a plain `main` (`harness = false`): it runs each scenario on the
@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{SigHandler, Signal, kill, raise, signal};
 use nix::unistd::Pid;
+use shared::pipe::{Connection, Pipe};
 use shared::pool::{Pool, PoolError};
 use shared::process::{Process, ProcessError};
 use shared::queue::{Got, Queue, Receiver, Sender};
@@ -100,6 +101,22 @@ fn main() -> ExitCode {
         (
             "Queue: get_timeout tells empty from closed",
             queue_empty_vs_closed,
+        ),
+        (
+            "Queue: 4 producers x 20 000 items of 1 B-200 KiB, whole, once, in order",
+            queue_four_producers_mixed_sizes,
+        ),
+        (
+            "Queue: a producer killed mid-write is an error for all, not a hang",
+            queue_producer_killed_mid_write,
+        ),
+        (
+            "Pipe: an end whose peer's process died reads closed",
+            pipe_peer_died,
+        ),
+        (
+            "Pipe: 1 MiB items both ways at once, whole, no deadlock",
+            pipe_megabytes_both_ways,
         ),
         (
             "a second thread makes start fail, not hang",
@@ -737,6 +754,194 @@ fn queue_empty_vs_closed() -> Outcome {
         .map_err(|e| e.to_string())?;
     check!(got == Got::Closed, "third look: {got:?}");
     producer.join().map_err(|e| e.to_string())
+}
+
+/// Producer `p`'s item `i`: 1 B to 200 KiB (mostly under 1 KiB, every 100th up to
+/// 200 KiB, and both extremes), every byte the same letter. A `String` is encoded and
+/// checked with one copy and one compare, so the test is quick in a debug build too.
+fn mixed_item(p: u32, i: u32) -> String {
+    let mut h = u64::from(p) << 32 | u64::from(i);
+    h = (h ^ (h >> 31)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let h = (h ^ (h >> 29)) as usize;
+    let size = match i {
+        0 => 200 * 1024,
+        1 => 1,
+        i if i % 100 == 0 => 1 + h % (200 * 1024),
+        _ => 1 + h % 1024,
+    };
+    let letter = b'a' + ((p * 7 + i) % 26) as u8;
+    String::from_utf8(vec![letter; size]).expect("ASCII")
+}
+
+fn queue_four_producers_mixed_sizes() -> Outcome {
+    const PRODUCERS: u32 = 4;
+    const ITEMS: u32 = 20_000;
+    let (tx, mut rx) = Queue::<(u32, u32, String)>::new()
+        .map_err(|e| e.to_string())?
+        .split();
+    let mut producers = Vec::new();
+    for p in 0..PRODUCERS {
+        let mine = tx.try_clone().map_err(|e| e.to_string())?;
+        let producer = Process::start_with(mine, move |mut tx: Sender<(u32, u32, String)>| {
+            for i in 0..ITEMS {
+                tx.put(&(p, i, mixed_item(p, i)))?;
+            }
+            tx.close()
+        })
+        .map_err(|e| e.to_string())?;
+        producers.push(producer);
+    }
+    drop(tx);
+    let mut next = [0u32; PRODUCERS as usize];
+    while let Some((p, i, item)) = rx.get().map_err(|e| e.to_string())? {
+        check!(p < PRODUCERS, "an item from producer {p}");
+        let expected = next[p as usize];
+        check!(
+            i == expected,
+            "producer {p}: got item {i}, expected {expected}"
+        );
+        check!(
+            item == mixed_item(p, i),
+            "producer {p} item {i} is not whole ({} bytes)",
+            item.len()
+        );
+        next[p as usize] += 1;
+    }
+    check!(
+        next == [ITEMS; PRODUCERS as usize],
+        "got {next:?} items of each producer"
+    );
+    for producer in producers {
+        producer.join().map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The state letter of `pid` in /proc/PID/stat (`R`, `S`, `Z`, ...).
+fn state(pid: u32) -> Option<char> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.trim_start().chars().next()
+}
+
+/// A producer is SIGKILLed in the middle of writing a 1 MiB item (the pipe holds 64 KiB
+/// and nobody reads yet, so its write waits holding the writers' lock). Another sender's
+/// flush fails naming it, even before it is reaped; the receiver gets the whole item
+/// before it, then an error, not a torn item and not a hang.
+fn queue_producer_killed_mid_write() -> Outcome {
+    let (tx, mut rx) = Queue::<String>::new().map_err(|e| e.to_string())?.split();
+    let mut other = tx.try_clone().map_err(|e| e.to_string())?;
+    let writing = Value::new(0u32).map_err(|e| e.to_string())?;
+    let victim = Process::start_with(tx, |mut tx: Sender<String>| {
+        tx.put(&"first".to_string())?;
+        tx.flush()?;
+        let big = "x".repeat(1 << 20);
+        writing.set(1);
+        tx.put(&big) // more than the buffer holds: written now, and the write waits
+    })
+    .map_err(|e| e.to_string())?;
+    let pid = victim.pid();
+    // Sleeping after it said it is writing: waiting in `write(2)` for room in the pipe.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !(writing.get() == 1 && state(pid) == Some('S')) && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(1));
+    }
+    check!(
+        state(pid) == Some('S'),
+        "the victim never waited in its write"
+    );
+    victim.kill().map_err(|e| e.to_string())?;
+    other.put(&"late".to_string()).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let flushed = other.flush();
+    check!(
+        start.elapsed() < Duration::from_secs(2),
+        "flush took {:?}",
+        start.elapsed()
+    );
+    match flushed {
+        Err(e) if e.to_string().contains(&format!("process {pid} died")) => {}
+        other => return Err(format!("the other sender's flush gave {other:?}")),
+    }
+    let end = victim.join();
+    check!(
+        matches!(end, Err(ProcessError::Killed { .. })),
+        "victim ended {end:?}"
+    );
+    drop(other);
+    let first = rx.get().map_err(|e| e.to_string())?;
+    check!(first.as_deref() == Some("first"), "first item: {first:?}");
+    match rx.get() {
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(()),
+        other => Err(format!("after the torn item, get gave {other:?}")),
+    }
+}
+
+fn pipe_peer_died() -> Outcome {
+    let (mut here, there) = Pipe::<String>::new().map_err(|e| e.to_string())?.split();
+    let child = Process::start_with(there, |mut there: Connection<String>| {
+        there.send(&"last words".to_string())?;
+        let _ = raise(Signal::SIGKILL);
+        Ok::<(), std::io::Error>(())
+    })
+    .map_err(|e| e.to_string())?;
+    let got = here
+        .recv_timeout(Duration::from_secs(5))
+        .map_err(|e| e.to_string())?;
+    check!(got == Got::Item("last words".to_string()), "first: {got:?}");
+    let got = here
+        .recv_timeout(Duration::from_secs(5))
+        .map_err(|e| e.to_string())?;
+    check!(got == Got::Closed, "then: {got:?}");
+    check!(
+        here.recv().map_err(|e| e.to_string())?.is_none(),
+        "recv after closed"
+    );
+    let sent = here.send(&"anyone?".to_string());
+    check!(
+        matches!(&sent, Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe),
+        "send to a dead end gave {sent:?}"
+    );
+    let end = child.join();
+    check!(
+        matches!(end, Err(ProcessError::Killed { .. })),
+        "child ended {end:?}"
+    );
+    Ok(())
+}
+
+/// Each side sends four 1 MiB items before it receives any. Run in a child of its own, so
+/// that a deadlock is seen (and killed) after 20 s instead of hanging the tests.
+fn pipe_megabytes_both_ways() -> Outcome {
+    fn item(letter: u8) -> String {
+        String::from_utf8(vec![letter; 1 << 20]).expect("ASCII")
+    }
+    fn talk(end: &mut Connection<String>, mine: u8, theirs: u8) -> Result<(), String> {
+        for i in 0..4 {
+            end.send(&item(mine + i)).map_err(|e| e.to_string())?;
+        }
+        for i in 0..4 {
+            let got = end.recv().map_err(|e| e.to_string())?;
+            if got != Some(item(theirs + i)) {
+                let what = got.map(|s| (s.len(), s.bytes().next()));
+                return Err(format!("item {i}: got {what:?}"));
+            }
+        }
+        Ok(())
+    }
+    let mut driver = Process::start(|| -> Result<(), String> {
+        let (mut a, b) = Pipe::new().map_err(|e| e.to_string())?.split();
+        let peer =
+            Process::start_with(b, |mut b| talk(&mut b, b'a', b'A')).map_err(|e| e.to_string())?;
+        talk(&mut a, b'A', b'a')?;
+        peer.join().map_err(|e| e.to_string())
+    })
+    .map_err(|e| e.to_string())?;
+    let ended = driver
+        .join_timeout(Duration::from_secs(20))
+        .map_err(|e| e.to_string())?;
+    check!(ended, "no end after 20 s: a deadlock");
+    driver.join().map_err(|e| e.to_string())
 }
 
 fn refuses_with_a_second_thread() -> Outcome {
