@@ -86,6 +86,10 @@ pub fn run(
     });
     let mut tracer = Tracer::new(root, pipes);
     let traced = tracer.follow();
+    if traced.is_err() {
+        // Leave nothing behind, stopped or running.
+        let _ = killpg(Pid::from_raw(root), Signal::SIGKILL);
+    }
     drop(done);
     let timed_out = watchdog.join().expect("the watchdog thread panicked");
     traced?;
