@@ -87,8 +87,9 @@ pub fn run(
     let mut tracer = Tracer::new(root, pipes);
     let traced = tracer.follow();
     if traced.is_err() {
-        // Leave nothing behind, stopped or running.
+        // Leave nothing behind, stopped, running or unreaped.
         let _ = killpg(Pid::from_raw(root), Signal::SIGKILL);
+        while let Ok(Some(_)) = wait(-root) {}
     }
     drop(done);
     let timed_out = watchdog.join().expect("the watchdog thread panicked");
