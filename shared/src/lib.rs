@@ -11,10 +11,13 @@
 //!   ended (Python's `multiprocessing.Process`), over nix, with `private_fd` (the pipe ends
 //!   a child must not keep) and `os` (the calls Linux and macOS make differently). `pool`,
 //!   `queue`, `pipe` and `shared_memory` are Python's `Pool`, `Queue`, `Pipe`, `Value` and
-//!   `Array` beside it; `shared_memory` stands alone, `pool` travels with `process` and
-//!   `shared_memory`, and `queue` and `pipe` send items as `frames` and travel with it and
-//!   `process`. These need `fork`: Unix only. On Windows, `no_fork` stands in for them, with
+//!   `Array` beside it; `shared_memory` stands alone, `pool` travels with `process`,
+//!   `shared_memory` and `pool_plain` (its fast path for numbers), and `queue` and `pipe`
+//!   send items as `frames` and travel with it and `process`. These need `fork`: Unix only. On Windows, `no_fork` stands in for them, with
 //!   the same names and an error that says so.
+//! - `Pool`'s calls keep Python's names: `map` (`pool.map(f, items)`), `starmap`
+//!   (`pool.starmap(f, [(a, b), ..])`), `apply` (`pool.apply(f, (a, b))`), and `timeout`
+//!   for the bound Python gets from `map_async(..).get(timeout)`.
 //! - [`closed_stdout`]: one call at the top of `main` so that a program whose reader has
 //!   gone (`| head -1`) ends quietly, as `cat` does.
 
@@ -29,6 +32,8 @@ mod os;
 pub mod pipe;
 #[cfg(unix)]
 pub mod pool;
+#[cfg(unix)]
+mod pool_plain;
 #[cfg(unix)]
 pub mod private_fd;
 #[cfg(unix)]

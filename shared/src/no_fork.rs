@@ -80,10 +80,43 @@ impl Pool {
         self.processes
     }
 
+    pub fn timeout(self, _limit: std::time::Duration) -> Pool {
+        self
+    }
+
     pub fn map<T, R, F: Fn(&T) -> R>(&self, _f: F, _items: &[T]) -> Result<Vec<R>, NoFork> {
         Err(NoFork)
     }
+
+    pub fn starmap<T, F: StarFn<T>>(&self, _f: F, _items: &[T]) -> Result<Vec<F::Output>, NoFork> {
+        Err(NoFork)
+    }
+
+    pub fn apply<A, F: StarFn<A>>(&self, _f: F, _args: &A) -> Result<F::Output, NoFork> {
+        Err(NoFork)
+    }
 }
+
+/// Stands in for `pool::StarFn`: a function of a tuple's fields, for `starmap` and `apply`.
+pub trait StarFn<Args> {
+    type Output;
+}
+
+macro_rules! star_fn {
+    ($($arg:ident),+) => {
+        impl<F, R, $($arg),+> StarFn<($($arg,)+)> for F
+        where
+            F: Fn($(&$arg),+) -> R,
+        {
+            type Output = R;
+        }
+    };
+}
+
+star_fn!(A);
+star_fn!(A, B);
+star_fn!(A, B, C);
+star_fn!(A, B, C, D);
 
 /// Stands in for `shared_memory::Value`: [`new`](Value::new) fails with [`NoFork`].
 #[derive(Debug)]
@@ -258,6 +291,18 @@ mod tests {
         );
         assert_eq!(
             Pool::new(2).map(|n| n + 1, &[1]).unwrap_err().to_string(),
+            message
+        );
+        let power = |base: &i32, exp: &u32| base.pow(*exp);
+        assert_eq!(
+            Pool::new(2)
+                .starmap(power, &[(2, 3)])
+                .unwrap_err()
+                .to_string(),
+            message
+        );
+        assert_eq!(
+            Pool::new(2).apply(power, &(2, 3)).unwrap_err().to_string(),
             message
         );
         assert_eq!(Value::new(0).unwrap_err().to_string(), message);

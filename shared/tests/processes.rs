@@ -78,6 +78,30 @@ fn main() -> ExitCode {
             pool_worker_panic_and_abort,
         ),
         (
+            "Pool::new(usize::MAX) maps, forking one worker per chunk",
+            pool_of_usize_max_processes,
+        ),
+        (
+            "pool timeout: a stuck worker is killed, the error names the limit",
+            pool_timeout_kills_a_stuck_worker,
+        ),
+        (
+            "pool timeout of Duration::MAX is no limit",
+            pool_timeout_max_is_no_limit,
+        ),
+        (
+            "pool starmap and apply unpack tuples, in order",
+            pool_starmap_and_apply,
+        ),
+        (
+            "pool worker dying in apply and in starmap is an error",
+            pool_apply_and_starmap_worker_dies,
+        ),
+        (
+            "pool numbers sent as bytes agree with encoded results; both catch a death",
+            pool_bytes_and_encoded_agree,
+        ),
+        (
             "Value: 4 processes x 100 000 fetch_add end exact",
             value_fetch_add_is_exact,
         ),
@@ -567,6 +591,227 @@ fn pool_worker_panic_and_abort() -> Outcome {
         ),
         "an abort gave {aborted:?}"
     );
+    Ok(())
+}
+
+fn pool_of_usize_max_processes() -> Outcome {
+    let out = Pool::new(usize::MAX)
+        .map(|n| n + 1, &[1, 2, 3])
+        .map_err(|e| e.to_string())?;
+    check!(out == [2, 3, 4], "{out:?}");
+    Ok(())
+}
+
+/// Spins for a minute: a worker that would hang an unbounded call.
+fn stuck(n: &u32) -> u32 {
+    let until = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < until {
+        std::hint::spin_loop();
+    }
+    *n
+}
+
+/// `call` on a pool bounded by 200 ms gives `Timeout { limit: 200 ms }`, well within 1 s.
+fn times_out<R: std::fmt::Debug>(call: impl FnOnce(&Pool) -> Result<R, PoolError>) -> Outcome {
+    let limit = Duration::from_millis(200);
+    let start = Instant::now();
+    let result = call(&Pool::new(3).timeout(limit));
+    let took = start.elapsed();
+    check!(
+        (limit..Duration::from_secs(1)).contains(&took),
+        "took {took:?}"
+    );
+    match result {
+        Err(e @ PoolError::Timeout { limit: l }) if l == limit => {
+            check!(e.to_string().contains("200ms"), "{e}");
+            Ok(())
+        }
+        other => Err(format!("gave {other:?}")),
+    }
+}
+
+fn pool_timeout_kills_a_stuck_worker() -> Outcome {
+    let items: Vec<u32> = (0..1000).collect();
+    // One worker stuck on item 600, the others done: `no_children_left` then checks that
+    // the stuck one was killed and reaped.
+    times_out(|pool| pool.map(|&n| if n == 600 { stuck(&n) } else { n }, &items))?;
+    times_out(|pool| pool.map(stuck, &items))?;
+    times_out(|pool| pool.map(|n| stuck(n).to_string(), &items))?;
+    times_out(|pool| pool.apply(stuck, &(1,)))?;
+    times_out(|pool| pool.starmap(|a: &u32, _: &u32| stuck(a), &[(1, 2), (3, 4)]))?;
+    // A bound that is not reached changes nothing.
+    let bounded = Pool::new(4).timeout(Duration::from_secs(30));
+    let out = bounded.map(|n| n * 2, &items).map_err(|e| e.to_string())?;
+    check!(
+        out == items.iter().map(|n| n * 2).collect::<Vec<_>>(),
+        "{out:?}"
+    );
+    Ok(())
+}
+
+fn pool_timeout_max_is_no_limit() -> Outcome {
+    let pool = Pool::new(2).timeout(Duration::MAX);
+    let out = pool.map(|n| n + 1, &[1, 2, 3]).map_err(|e| e.to_string())?;
+    check!(out == [2, 3, 4], "{out:?}");
+    let far = Pool::new(2).timeout(Duration::from_secs(u64::MAX / 4));
+    let out = far
+        .apply(|n: &i32| n * 7, &(6,))
+        .map_err(|e| e.to_string())?;
+    check!(out == 42, "{out}");
+    Ok(())
+}
+
+fn power(base: &u64, exp: &u32) -> u64 {
+    base.pow(*exp)
+}
+
+fn pool_starmap_and_apply() -> Outcome {
+    let pool = Pool::new(4);
+    let pairs: Vec<(u64, u32)> = (0..10_007).map(|i| (i % 13, (i % 4) as u32)).collect();
+    let powers = pool.starmap(power, &pairs).map_err(|e| e.to_string())?;
+    check!(
+        powers == pairs.iter().map(|(b, e)| b.pow(*e)).collect::<Vec<_>>(),
+        "starmap out of order"
+    );
+    // A closure with its types written out; three arguments, not all of them Copy.
+    let labels = pool
+        .starmap(
+            |name: &String, n: &usize, sep: &char| format!("{name}{sep}{n}"),
+            &[("a".to_string(), 1, '-'), ("b".to_string(), 2, '+')],
+        )
+        .map_err(|e| e.to_string())?;
+    check!(labels == ["a-1", "b+2"], "{labels:?}");
+    let one = pool.apply(power, &(2, 10)).map_err(|e| e.to_string())?;
+    check!(one == 1024, "apply gave {one}");
+    let square = pool
+        .apply(|n: &i32| n * n, &(7,))
+        .map_err(|e| e.to_string())?;
+    check!(square == 49, "apply gave {square}");
+    Ok(())
+}
+
+fn pool_apply_and_starmap_worker_dies() -> Outcome {
+    let pool = Pool::new(2);
+    let applied = pool.apply(
+        |n: &i32| -> i32 {
+            if *n == 0 {
+                panic!("apply on zero")
+            }
+            *n
+        },
+        &(0,),
+    );
+    check!(
+        matches!(&applied, Err(PoolError::Worker(ProcessError::Panicked { message, .. })) if message == "apply on zero"),
+        "a panic in apply gave {applied:?}"
+    );
+    let killed = pool.apply(
+        |_: &i32| -> i32 {
+            let _ = raise(Signal::SIGKILL);
+            0
+        },
+        &(1,),
+    );
+    check!(
+        matches!(
+            killed,
+            Err(PoolError::Worker(ProcessError::Killed {
+                signal: Signal::SIGKILL,
+                ..
+            }))
+        ),
+        "SIGKILL in apply gave {killed:?}"
+    );
+    let pairs: Vec<(u32, u32)> = (0..100).map(|i| (i, i + 1)).collect();
+    let starred = pool.starmap(
+        |a: &u32, b: &u32| {
+            if *a == 50 {
+                std::process::abort()
+            } else {
+                a + b
+            }
+        },
+        &pairs,
+    );
+    check!(
+        matches!(
+            starred,
+            Err(PoolError::Worker(ProcessError::Killed {
+                signal: Signal::SIGABRT,
+                ..
+            }))
+        ),
+        "an abort in starmap gave {starred:?}"
+    );
+    Ok(())
+}
+
+/// Every number type `map` sends as raw bytes, against the same values encoded (wrapped in
+/// `Some`, which takes postcard), and a worker's death on each path.
+fn pool_bytes_and_encoded_agree() -> Outcome {
+    fn same<
+        R: PartialEq + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    >(
+        pool: &Pool,
+        items: &[u32],
+        f: fn(u32) -> R,
+    ) -> Outcome {
+        let as_bytes = pool.map(|&n| f(n), items).map_err(|e| e.to_string())?;
+        let encoded = pool
+            .map(|&n| Some(f(n)), items)
+            .map_err(|e| e.to_string())?;
+        let expected: Vec<R> = items.iter().map(|&n| f(n)).collect();
+        check!(as_bytes == expected, "as bytes: {:?}", &as_bytes[..5]);
+        check!(
+            encoded.into_iter().map(Option::unwrap).eq(expected),
+            "encoded differ"
+        );
+        Ok(())
+    }
+    let pool = Pool::new(3);
+    let items: Vec<u32> = (0..20_011).collect();
+    same(&pool, &items, |n| n as u8)?;
+    same(&pool, &items, |n| -(n as i16))?;
+    same(&pool, &items, |n| u64::from(n) << 31)?;
+    same(&pool, &items, |n| i128::from(n) * -(1 << 100))?;
+    same(&pool, &items, |n| n as usize)?;
+    same(&pool, &items, |n| n as f32 / 7.0)?;
+    same(&pool, &items, |n| f64::from(n).sqrt())?;
+    for (what, died) in [
+        (
+            "as bytes",
+            pool.map(
+                |&n| if n == 9_999 { std::process::abort() } else { n },
+                &items,
+            )
+            .map(drop),
+        ),
+        (
+            "encoded",
+            pool.map(
+                |&n| {
+                    if n == 9_999 {
+                        std::process::abort()
+                    } else {
+                        Some(n)
+                    }
+                },
+                &items,
+            )
+            .map(drop),
+        ),
+    ] {
+        check!(
+            matches!(
+                died,
+                Err(PoolError::Worker(ProcessError::Killed {
+                    signal: Signal::SIGABRT,
+                    ..
+                }))
+            ),
+            "{what}: an abort gave {died:?}"
+        );
+    }
     Ok(())
 }
 

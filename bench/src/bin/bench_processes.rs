@@ -4,7 +4,7 @@
 //! - `process_spawn n`: `Process::start` n children that do nothing, then `join` them all;
 //!   prints how many ended well.
 //! - `pool_map n`: `Pool::new(4).map` of `square` over the items 0..n; prints the sum of the
-//!   squares.
+//!   squares. The results are `u64`, which the workers send back as raw bytes.
 //! - `shared_value n`: 4 processes each `fetch_add(1)` on one `shared_memory::Value<u64>`
 //!   n times; prints the total. (An atomic add, where Python takes `get_lock()`.)
 //! - `process_queue n`: a child `put`s 0..n on a `queue::Queue<u64>`, the parent `get`s

@@ -4,12 +4,13 @@
 //! Python's `Pool(4)` and `p.map(square, [...])` become [`shared::Pool::new(4)`](shared::Pool)
 //! and its [`map`](shared::Pool::map): the workers are forked with `square` and the items
 //! already in their memory (nothing is pickled on the way in), take chunks of the items
-//! from a counter in shared memory, and send their results back postcard-encoded, which
-//! `map` puts in input order. If `square` panics, `map` returns an error with the panic's
-//! message, as Python's `map` re-raises the exception. If a worker dies outright (killed,
-//! or aborted), Python's `Pool.map` waits forever (CPython gh-66587; tried with a worker
-//! that calls `os._exit` or `os.abort()`, `map` never returned); this `map` returns an
-//! error saying how the worker ended, and the program exits with it.
+//! from a counter in shared memory, and send each chunk's results back in one message
+//! (integers and floats as their raw bytes, other types postcard-encoded), which `map` puts
+//! in input order. If `square` panics, `map` returns an error with the panic's message, as
+//! Python's `map` re-raises the exception. If a worker dies outright (killed, or aborted),
+//! Python's `Pool.map` waits forever (CPython gh-66587; tried with a worker that calls
+//! `os._exit` or `os.abort()`, `map` never returned); this `map` returns an error saying
+//! how the worker ended, and the program exits with it.
 //!
 //! Run: `cargo run -p multiprocess --bin process_pool`
 //!

@@ -23,6 +23,12 @@ pub fn cases() -> Vec<Case> {
             "process_pool",
             Expect::stdout([Block::ordered([exact("[1, 4, 9, 16, 25]")])]),
         ),
+        // The tutorial's text names apply and starmap too: one call, then tuples unpacked
+        // into arguments, results in input order.
+        Case::new(
+            "pool_apply_starmap",
+            Expect::stdout([Block::ordered([exact("49"), exact("[8, 9, 1000]")])]),
+        ),
         // Updates from five processes, none lost.
         Case::new(
             "shared_memory",
