@@ -590,10 +590,24 @@ fn thread_group(tid: i32) -> Option<i32> {
     line["Tgid:".len()..].trim().parse().ok()
 }
 
+/// A thread's name (`/proc/TID/comm`). The kernel cuts it to 15 bytes; where that cut a
+/// program's name, the name its process was started with (`/proc/TID/cmdline`).
 fn comm(tid: i32) -> String {
-    std::fs::read_to_string(format!("/proc/{tid}/comm"))
+    let comm = std::fs::read_to_string(format!("/proc/{tid}/comm"))
         .map(|s| s.trim_end().to_string())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    if comm.len() < 15 {
+        return comm;
+    }
+    let cmdline = std::fs::read(format!("/proc/{tid}/cmdline")).unwrap_or_default();
+    let argv0 = cmdline.split(|&b| b == 0).next().unwrap_or_default();
+    let program = String::from_utf8_lossy(argv0);
+    match Path::new(program.as_ref()).file_name() {
+        Some(name) if name.to_string_lossy().starts_with(&comm) => {
+            name.to_string_lossy().into_owned()
+        }
+        _ => comm,
+    }
 }
 
 fn signal_name(signal: i32) -> String {
