@@ -24,7 +24,8 @@ pub struct Span {
     pub end: Duration,
 }
 
-/// One request as the test server records it (the shape of `http_server::Request`).
+/// One request as the test server records it: the shape of `http_server::Request` on the
+/// `http` branch, which this becomes (`pub use`) once `Server::requests` is on main.
 #[derive(Clone, Debug)]
 pub struct Request {
     pub path: String,
