@@ -4,6 +4,8 @@
 //!   concurrently and check what each prints against its expectation.
 //! - `cargo xtask bench [--quick] [--runs N] [ROW...]`: each pattern at scale, Rust against
 //!   Python and the best Rust peer; writes target/bench/report.md and a chart.
+//! - `cargo xtask timeline [NAME...] | --gallery | -- CMD ARGS...`: trace each example (or
+//!   any command) with ptrace and draw its processes, threads, tasks and output in time.
 
 mod bench;
 mod catalogue;
@@ -14,6 +16,7 @@ mod expect;
 mod http_server;
 #[cfg(test)]
 mod readme;
+mod timeline;
 mod verify;
 mod workspace;
 
@@ -29,7 +32,12 @@ tasks:
   bench [--quick] [--runs N] [ROW...]
       time each pattern at scale (release build), Rust against Python and the
       best Rust peer; writes target/bench/report.md and speedup.svg;
-      --quick: small sizes, a smoke test; ROW runs only those rows";
+      --quick: small sizes, a smoke test; ROW runs only those rows
+  timeline [NAME...] | --gallery | [--name NAME] -- CMD ARGS...
+      run each example (or CMD) under a ptrace tracer (Linux) and draw every
+      process, thread, task and printed line on a time axis: writes
+      target/timeline/NAME.json (Perfetto) and NAME.svg; --gallery also draws
+      the tutorial's Python originals and copies the pictures to docs/timeline/";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,6 +48,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("verify") => verify::Options::parse(&args[1..]).and_then(|o| verify::run(&o)),
         Some("bench") => bench::Options::parse(&args[1..]).and_then(|o| bench::run(&o)),
+        Some("timeline") => timeline::Options::parse(&args[1..]).and_then(|o| timeline::run(&o)),
         Some("help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
