@@ -92,10 +92,9 @@ fn every_example_is_traced_and_its_properties_hold() {
 }
 
 /// Python's `Pool(4)` keeps its four workers until the pool closes; `shared::Pool` forks
-/// them per `map` and each exits when no chunk is left, so with five tiny items the
-/// first is often gone before the fourth is forked.
+/// them per call and keeps each until every chunk is in, so even with five tiny items the
+/// four are alive at the same time.
 #[test]
-#[ignore = "does not hold yet: shared::Pool's workers exit as soon as the chunks run out"]
 fn process_pools_workers_are_alive_together() {
     if trace("true", &[]).is_none() {
         return;
