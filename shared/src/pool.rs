@@ -259,21 +259,37 @@ impl Pool {
         let deadline = Deadline::new(self.timeout);
         // The next chunk to claim, in memory the workers share.
         let next_chunk = Value::new(0usize).map_err(io_error("mapping the chunk counter"))?;
+        // Workers stay until the parent closes `release`, so a call's workers are all alive
+        // together, however few items there are, as a Python pool's are until it closes.
+        let (release, hold) = process::pipe().map_err(io_error("opening the release pipe"))?;
         let mut workers = Vec::new();
         for _ in 0..self.processes.min(chunks.count) {
             let (read, write) = process::pipe().map_err(io_error("opening a result pipe"))?;
-            let process = Process::start_with(write, |out| work(&fill, chunks, &next_chunk, &out))
-                .map_err(PoolError::Start)?;
+            let release = release
+                .try_clone()
+                .map_err(io_error("handing over a pipe"))?;
+            let process = Process::start_with((write, release), |(out, release)| {
+                work(&fill, chunks, &next_chunk, &out)?;
+                wait_for_release(&release)
+            })
+            .map_err(PoolError::Start)?;
             workers.push(Worker {
                 process: Some(process),
                 results: read,
             });
         }
+        drop(release);
 
-        // Until every worker has ended; returning early drops `workers`, killing them.
+        // Until every chunk is in; returning early drops `workers`, killing them.
         let mut taken = vec![false; chunks.count];
+        let mut left = chunks.count;
         let mut payload = Vec::new();
-        while workers.iter().any(|worker| worker.process.is_some()) {
+        while left > 0 {
+            if workers.iter().all(|worker| worker.process.is_none()) {
+                return Err(io_error("collecting results")(io::Error::other(
+                    "every worker ended and some chunks never came",
+                )));
+            }
             for i in ready(&workers, deadline)? {
                 let Worker { process, results } = &mut workers[i];
                 match read_message(results, &mut payload) {
@@ -286,10 +302,11 @@ impl Pool {
                                 return Err(io_error("reading results")(e));
                             }
                         }
+                        left -= 1;
                         take(chunks.range(index), &payload)
                             .map_err(io_error("decoding results"))?;
                     }
-                    // End-of-file: the worker is done, or died; `join` tells which.
+                    // End-of-file before the release: the worker died; `join` tells how.
                     Ok(None) => join(process.take(), deadline)?,
                     Err(e) => {
                         join(process.take(), deadline)?;
@@ -298,10 +315,9 @@ impl Pool {
                 }
             }
         }
-        if taken.contains(&false) {
-            return Err(io_error("collecting results")(io::Error::other(
-                "every worker ended and some chunks never came",
-            )));
+        drop(hold); // releases the workers
+        for worker in &mut workers {
+            join(worker.process.take(), deadline)?;
         }
         Ok(())
     }
@@ -474,6 +490,18 @@ where
         message[..8].copy_from_slice(&(index as u64).to_le_bytes());
         message[8..HEADER].copy_from_slice(&len.to_le_bytes());
         out.write_all(&message)?;
+    }
+}
+
+/// In the child, once its work is done: waits until the parent closes the release pipe.
+fn wait_for_release(mut release: &PrivateFd) -> io::Result<()> {
+    loop {
+        match release.read(&mut [0; 1]) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {} // nothing is ever written; only the end counts
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 

@@ -6,6 +6,8 @@
 //!   Python and the best Rust peer; writes target/bench/report.md and a chart.
 //! - `cargo xtask export NAME DIR`, `cargo xtask export --all DIR`: an example as a Cargo
 //!   project of its own, with the `shared` modules it needs.
+//! - `cargo xtask timeline [NAME...] | --gallery | -- CMD ARGS...`: trace each example (or
+//!   any command) with ptrace and draw its processes, threads, tasks and output in time.
 
 mod bench;
 mod catalogue;
@@ -17,6 +19,7 @@ mod export;
 mod http_server;
 #[cfg(test)]
 mod readme;
+mod timeline;
 mod verify;
 mod workspace;
 
@@ -36,7 +39,12 @@ tasks:
   export NAME DIR | export --all DIR
       write example NAME (--all: every example, one folder each) into the new
       or empty folder DIR as a Cargo project of its own, with the shared
-      modules it needs beside it; then `cd DIR && cargo run`";
+      modules it needs beside it; then `cd DIR && cargo run`
+  timeline [NAME...] | --gallery | [--name NAME] -- CMD ARGS...
+      run each example (or CMD) under a ptrace tracer (Linux) and draw every
+      process, thread, task and printed line on a time axis: writes
+      target/timeline/NAME.json (Perfetto) and NAME.svg; --gallery also draws
+      the tutorial's Python originals and copies the pictures to docs/timeline/";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -48,6 +56,7 @@ fn main() -> ExitCode {
         Some("verify") => verify::Options::parse(&args[1..]).and_then(|o| verify::run(&o)),
         Some("bench") => bench::Options::parse(&args[1..]).and_then(|o| bench::run(&o)),
         Some("export") => export::Options::parse(&args[1..]).and_then(|o| export::run(&o)),
+        Some("timeline") => timeline::Options::parse(&args[1..]).and_then(|o| timeline::run(&o)),
         Some("help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -99,7 +99,7 @@ pub fn example_bins() -> anyhow::Result<Vec<Bin>> {
     Ok(bins)
 }
 
-fn build() -> anyhow::Result<()> {
+pub fn build() -> anyhow::Result<()> {
     eprintln!(
         "building the examples: cargo build --workspace --bins --exclude xtask --exclude bench"
     );

@@ -23,6 +23,7 @@
 use shared::Pool;
 
 fn main() -> anyhow::Result<()> {
+    shared::closed_stdout::end_quietly();
     let pool = Pool::new(4);
     println!("{}", pool.apply(square, &(7,))?);
     println!("{:?}", pool.starmap(power, &[(2, 3), (3, 2), (10, 3)])?);

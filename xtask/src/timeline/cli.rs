@@ -1,0 +1,191 @@
+//! The `cargo xtask timeline` command: traces the examples, a command, or the gallery
+//! (the examples and the tutorial's Python originals), and writes the pictures.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use super::{Jobs, Options, Traced, examples, ptrace, tasks};
+
+/// The tutorial's Python originals drawn beside the Rust in the gallery: the ones whose
+/// picture shows something the Rust one does not (the interpreter's helper threads, the
+/// pool's thread count, a consumer that stops early, asyncio's one thread).
+const PYTHON_GALLERY: [&str; 8] = [
+    "mp_basic.py",
+    "mp_pool.py",
+    "mp_queue.py",
+    "th_basic.py",
+    "th_pool.py",
+    "th_queue.py",
+    "as_basic.py",
+    "as_semaphore.py",
+];
+
+/// Where the gallery's pictures are, from the workspace root.
+const GALLERY: &str = "docs/timeline";
+
+pub fn run(options: &Options) -> anyhow::Result<bool> {
+    let meta = crate::workspace::metadata()?;
+    let path = |key: &str| {
+        meta[key]
+            .as_str()
+            .map(PathBuf::from)
+            .context(key.to_string())
+    };
+    let (root, out) = (
+        path("workspace_root")?,
+        path("target_directory")?.join("timeline"),
+    );
+    if !options.command.is_empty() {
+        trace_one_command(options, &out)?;
+        return Ok(true);
+    }
+    let reports = examples::trace_all(&options.names, Jobs::OneAtATime)?;
+    let mut pictures = Vec::new();
+    for report in &reports {
+        pictures.push(show(report, &out)?);
+    }
+    if options.gallery {
+        pictures.extend(trace_python_originals(&root, &out)?);
+        let gallery = root.join(GALLERY);
+        for svg in &pictures {
+            let to = gallery.join(svg.strip_prefix(&out).expect("saved under out"));
+            std::fs::create_dir_all(to.parent().expect("a file in a folder"))?;
+            std::fs::copy(svg, &to).with_context(|| format!("copying to {}", to.display()))?;
+        }
+        println!(
+            "the gallery's {} pictures are in {GALLERY}/",
+            pictures.len()
+        );
+    }
+    Ok(reports.iter().all(|r| r.output.is_ok()))
+}
+
+/// `-- CMD ARGS...`: traces it, passes on what it printed, saves the pictures.
+fn trace_one_command(options: &Options, out: &Path) -> anyhow::Result<()> {
+    let name = match &options.name {
+        Some(name) => name.clone(),
+        None => command_name(&options.command),
+    };
+    let traced = trace_command(&name, &options.command, None)?;
+    // What it printed, as it would have without the tracer.
+    print!("{}", traced.trace.stdout);
+    eprint!("{}", traced.trace.stderr);
+    let svg = traced.save(out)?;
+    println!("{name}: {} → {}", traced.summary(), svg.display());
+    match traced.trace.code {
+        Some(0) => {}
+        Some(code) => println!("(it exited with code {code})"),
+        None => println!("(a signal ended it)"),
+    }
+    Ok(())
+}
+
+/// Saves an example's pictures and prints its row: whether tracing left its output as
+/// the catalogue expects, and which properties of its trace hold.
+fn show(report: &examples::Report, out: &Path) -> anyhow::Result<PathBuf> {
+    let traced = &report.traced;
+    let svg = traced.save(out)?;
+    let row = if report.output.is_ok() {
+        "ok  "
+    } else {
+        "FAIL"
+    };
+    let (name, summary) = (&traced.name, traced.summary());
+    println!("{row}  {name:<20} {summary} → {}", svg.display());
+    if let Err(diff) = &report.output {
+        println!("      traced, it printed what its check in the catalogue refuses:");
+        for line in diff.lines() {
+            println!("      {line}");
+        }
+    }
+    for (check, result) in &report.checks {
+        match result {
+            Ok(()) => println!("      ✓ {check}"),
+            Err(why) => println!("      ✗ {check}: {why}"),
+        }
+    }
+    Ok(svg)
+}
+
+/// The gallery's Python pictures, from the tutorial's originals beside the workspace.
+fn trace_python_originals(root: &Path, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let originals = root.join("../shared/tutorial/python");
+    if !originals.is_dir() {
+        bail!(
+            "the tutorial's Python originals are not at {}; the gallery draws them beside \
+             the Rust",
+            originals.display()
+        );
+    }
+    let interpreter = python()?;
+    let mut pictures = Vec::new();
+    for file in PYTHON_GALLERY {
+        let name = format!("python/{}", file.trim_end_matches(".py"));
+        let command = [interpreter.clone(), "-u".to_string(), file.to_string()];
+        let mut traced = trace_command(&name, &command, Some(&originals))?;
+        // Shown as typed, not as the interpreter's full path on this machine.
+        traced.trace.command[0] = "python3".to_string();
+        let svg = traced.save(out)?;
+        println!("ok    {name:<20} {} → {}", traced.summary(), svg.display());
+        pictures.push(svg);
+    }
+    Ok(pictures)
+}
+
+/// The Python interpreter itself (`sys.executable`), not a wrapper such as pyenv's
+/// `python3` shim, which is a shell script that would be traced too.
+pub fn python() -> anyhow::Result<String> {
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .context("running `python3` (the gallery draws the Python originals with it)")?;
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() || path.is_empty() {
+        bail!("`python3` did not say where its interpreter is (sys.executable)");
+    }
+    Ok(path)
+}
+
+/// The files' name for a traced command: its first argument that is a file (the script
+/// an interpreter runs), else the program's name.
+fn command_name(command: &[String]) -> String {
+    let stem = |arg: &String| {
+        Path::new(arg)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+    };
+    command[1..]
+        .iter()
+        .find(|a| Path::new(a).is_file())
+        .and_then(stem)
+        .or_else(|| stem(&command[0]))
+        .unwrap_or_else(|| "command".to_string())
+}
+
+/// Traces `command` (run in `dir` if given), with task lanes from its lines.
+fn trace_command(name: &str, command: &[String], dir: Option<&Path>) -> anyhow::Result<Traced> {
+    let program = std::ffi::OsString::from(&command[0]);
+    let (trace, _) = ptrace::run(&program, &command[1..], Duration::from_secs(60), dir)?;
+    let spans = tasks::from_lines(&trace.lines);
+    Ok(Traced {
+        name: name.to_string(),
+        trace,
+        spans,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_is_named_after_its_script_else_its_program() {
+        let command = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        let here = file!(); // a file that exists, relative to the workspace
+        let script = format!("python3 -u {}", Path::new("..").join(here).display());
+        assert_eq!(command_name(&command(&script)), "cli");
+        assert_eq!(command_name(&command("/usr/bin/sleep 1")), "sleep");
+    }
+}

@@ -1,0 +1,126 @@
+//! Tracing the workspace's examples: built and found as `cargo xtask verify` does, each
+//! run with its first case's arguments (async_fetch against the local test server), its
+//! output held against the catalogue's check, its trace against [`props`].
+
+use std::thread;
+use std::time::Duration;
+
+use anyhow::bail;
+
+use super::props::{self, Check};
+use super::{Jobs, Traced, ptrace, tasks};
+use crate::catalogue::{self, Case, Env};
+use crate::expect::Run;
+use crate::http_server::Server;
+use crate::verify::{self, Bin};
+
+/// One example's trace, and what was checked.
+pub struct Report {
+    pub traced: Traced,
+    /// What it printed under the tracer, against its catalogue check: tracing must not
+    /// change it.
+    pub output: Result<(), String>,
+    /// The trace's properties for this example ([`props::for_example`]).
+    pub checks: Vec<(Check, Result<(), String>)>,
+}
+
+/// Builds and traces the named examples (all if none).
+pub fn trace_all(names: &[String], jobs: Jobs) -> anyhow::Result<Vec<Report>> {
+    verify::build()?;
+    let bins = verify::example_bins()?;
+    for name in names {
+        if !bins.iter().any(|b| &b.name == name) {
+            let known: Vec<&str> = bins.iter().map(|b| b.name.as_str()).collect();
+            bail!(
+                "no example named `{name}`; the examples are: {}",
+                known.join(", ")
+            );
+        }
+    }
+    let server = Server::start()?;
+    let env = Env {
+        http: server.base_url(),
+        refused: server.refused_url(),
+    };
+    let cases = catalogue::cases(&env);
+    let selected: Vec<(&Bin, Option<&Case>)> = bins
+        .iter()
+        .filter(|b| names.is_empty() || names.contains(&b.name))
+        .map(|b| (b, cases.iter().find(|c| c.bin == b.name)))
+        .collect();
+    let server = &server;
+    let results: Vec<anyhow::Result<Report>> = match jobs {
+        Jobs::OneAtATime => selected
+            .iter()
+            .map(|&(bin, case)| trace_one(bin, case, server, jobs))
+            .collect(),
+        Jobs::AllAtOnce => thread::scope(|scope| {
+            let handles: Vec<_> = selected
+                .iter()
+                .map(|&(bin, case)| scope.spawn(move || trace_one(bin, case, server, jobs)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a tracer thread panicked"))
+                .collect()
+        }),
+    };
+    results.into_iter().collect()
+}
+
+/// Traces one example with its first case's arguments (none if it has no case).
+fn trace_one(
+    bin: &Bin,
+    case: Option<&Case>,
+    server: &Server,
+    jobs: Jobs,
+) -> anyhow::Result<Report> {
+    let (args, limit) = match case {
+        Some(case) => (case.args.clone(), case.timeout),
+        None => (Vec::new(), Duration::from_secs(30)),
+    };
+    let (mut trace, origin) = ptrace::run(bin.exe.as_os_str(), &args, limit, None)?;
+    // Shown from the workspace (target/debug/NAME), not as this machine's full path.
+    if let Ok(here) = std::env::current_dir()
+        && let Ok(relative) = bin.exe.strip_prefix(here)
+    {
+        trace.command[0] = relative.display().to_string();
+    }
+    let mut spans = tasks::from_lines(&trace.lines);
+    spans.extend(tasks::from_requests(&served(server), origin, trace.end));
+    let run = Run {
+        stdout: &trace.stdout,
+        stderr: &trace.stderr,
+        code: trace.code,
+        // Run all at once on a small machine, the wall times are the machine's, not the
+        // example's: only runs one at a time are held to the catalogue's time bounds.
+        wall: (jobs == Jobs::OneAtATime).then_some(trace.end),
+        pid: Some(trace.root as u32),
+    };
+    let output = match case {
+        Some(case) => case.expect.check(&run),
+        None => Err(format!(
+            "no expectation in xtask/src/catalogue/{}.rs: its output is unchecked",
+            bin.package
+        )),
+    };
+    let checks = props::for_example(&bin.name, &bin.package)
+        .into_iter()
+        .map(|check| (check, check.check(&trace, &spans)))
+        .collect();
+    Ok(Report {
+        traced: Traced {
+            name: bin.name.clone(),
+            trace,
+            spans,
+        },
+        output,
+        checks,
+    })
+}
+
+/// The requests the test server answered. Its record (`Server::requests`) is being
+/// added on the `http` branch; until it lands there are no request lanes.
+fn served(_server: &Server) -> Vec<tasks::Request> {
+    Vec::new()
+}
