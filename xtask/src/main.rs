@@ -4,6 +4,8 @@
 //!   concurrently and check what each prints against its expectation.
 //! - `cargo xtask bench [--quick] [--runs N] [ROW...]`: each pattern at scale, Rust against
 //!   Python and the best Rust peer; writes target/bench/report.md and a chart.
+//! - `cargo xtask export NAME DIR`, `cargo xtask export --all DIR`: an example as a Cargo
+//!   project of its own, with the `shared` modules it needs.
 //! - `cargo xtask timeline [NAME...] | --gallery | -- CMD ARGS...`: trace each example (or
 //!   any command) with ptrace and draw its processes, threads, tasks and output in time.
 
@@ -13,6 +15,7 @@ mod catalogue;
 mod closed_stdout;
 mod exec;
 mod expect;
+mod export;
 mod http_server;
 #[cfg(test)]
 mod readme;
@@ -33,6 +36,10 @@ tasks:
       time each pattern at scale (release build), Rust against Python and the
       best Rust peer; writes target/bench/report.md and speedup.svg;
       --quick: small sizes, a smoke test; ROW runs only those rows
+  export NAME DIR | export --all DIR
+      write example NAME (--all: every example, one folder each) into the new
+      or empty folder DIR as a Cargo project of its own, with the shared
+      modules it needs beside it; then `cd DIR && cargo run`
   timeline [NAME...] | --gallery | [--name NAME] -- CMD ARGS...
       run each example (or CMD) under a ptrace tracer (Linux) and draw every
       process, thread, task and printed line on a time axis: writes
@@ -48,6 +55,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("verify") => verify::Options::parse(&args[1..]).and_then(|o| verify::run(&o)),
         Some("bench") => bench::Options::parse(&args[1..]).and_then(|o| bench::run(&o)),
+        Some("export") => export::Options::parse(&args[1..]).and_then(|o| export::run(&o)),
         Some("timeline") => timeline::Options::parse(&args[1..]).and_then(|o| timeline::run(&o)),
         Some("help") => {
             println!("{USAGE}");

@@ -203,7 +203,7 @@ struct Tally {
 
 /// Runs every case `repeat` times, `jobs` at once, printing a row as each case completes;
 /// returns how many cases passed every run.
-fn run_all(runs: &[(&Case, &Path)], repeat: usize, jobs: usize) -> usize {
+pub fn run_all(runs: &[(&Case, &Path)], repeat: usize, jobs: usize) -> usize {
     let order: Vec<(usize, usize)> = (0..repeat)
         .flat_map(|rep| (0..runs.len()).map(move |i| (i, rep)))
         .collect();
