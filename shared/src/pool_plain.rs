@@ -13,8 +13,8 @@
 //! # Copying it
 //!
 //! It travels with `pool.rs`, which calls it: copy `pool.rs`, `pool_plain.rs`,
-//! `process.rs` and `shared_memory.rs` as `pool.rs`'s header says, with the same
-//! `Cargo.toml` lines:
+//! `process.rs`, `private_fd.rs`, `os.rs` and `shared_memory.rs` as `pool.rs`'s header says,
+//! with the same `Cargo.toml` lines:
 //!
 //! ```toml
 //! [dependencies]

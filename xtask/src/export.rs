@@ -11,6 +11,7 @@
 //!   modules' headers list, at the workspace's versions; a library target named `shared`
 //!   when it uses any module; the workspace's lints.
 //! - `Cargo.lock`: the workspace's, so the copy builds with the same versions.
+//! - `.cargo/config.toml`: the workspace's, so an error prints its message, not a backtrace.
 //! - `src/main.rs`: the example, unchanged.
 //! - `src/lib.rs` and `src/<module>.rs`: the modules, unchanged, as a library named
 //!   `shared` (see [`LIB_DOC`] for why).
@@ -481,6 +482,10 @@ impl Workspace {
         let mut files: Vec<(String, Vec<u8>)> = vec![
             ("Cargo.toml".into(), self.manifest(plan).into_bytes()),
             ("Cargo.lock".into(), read(&self.root.join("Cargo.lock"))?),
+            (
+                ".cargo/config.toml".into(),
+                self.cargo_config()?.into_bytes(),
+            ),
             ("src/main.rs".into(), read(&plan.src)?),
         ];
         if !plan.modules.is_empty() {
@@ -490,8 +495,10 @@ impl Workspace {
                 files.push((format!("src/{module}.rs"), read(&path)?));
             }
         }
-        fs::create_dir_all(dir.join("src"))
-            .with_context(|| format!("creating {}", dir.join("src").display()))?;
+        for sub in ["src", ".cargo"] {
+            fs::create_dir_all(dir.join(sub))
+                .with_context(|| format!("creating {}", dir.join(sub).display()))?;
+        }
         for (name, bytes) in &files {
             let path = dir.join(name);
             let mut file = fs::File::create_new(&path)
@@ -500,6 +507,18 @@ impl Workspace {
                 .with_context(|| format!("writing {}", path.display()))?;
         }
         Ok(files.into_iter().map(|(name, _)| name).collect())
+    }
+
+    /// The workspace's `.cargo/config.toml` from its `[env]` table on (the `xtask` alias
+    /// before it means nothing in a copy): errors print their message, not a backtrace.
+    fn cargo_config(&self) -> anyhow::Result<String> {
+        let path = self.root.join(".cargo/config.toml");
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        match text.find("[env]") {
+            Some(at) => Ok(text[at..].to_string()),
+            None => bail!("{} has no [env] table to copy", path.display()),
+        }
     }
 
     fn manifest(&self, plan: &Plan) -> String {
