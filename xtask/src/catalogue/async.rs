@@ -279,11 +279,10 @@ mod tests {
                 }
             }
             for &secs in fail {
-                let err = case.expect.check(&took(secs)).unwrap_err();
-                assert!(
-                    err.contains("expected a run of"),
-                    "{name} at {secs} s: {err}"
-                );
+                match case.expect.check(&took(secs)) {
+                    Ok(()) => panic!("{name} at {secs} s should fail"),
+                    Err(err) => assert!(err.contains("expected a run of"), "{name}: {err}"),
+                }
             }
         }
     }
