@@ -19,7 +19,7 @@ pub fn cases(env: &Env) -> Vec<Case> {
     let body = |n: usize| exact(page_body(n).trim_end());
     vec![
         // Five one-second sleeps overlap: all five start before any finishes (the output),
-        // and the run takes under 5 s, which the sleeps take one after another (about 1 s).
+        // and the run (about 1 s) takes under 5 s, what the sleeps take one after another.
         Case::new(
             "async_basic",
             Expect::stdout([
@@ -29,8 +29,8 @@ pub fn cases(env: &Env) -> Vec<Case> {
             .wall(0.9, 5.0),
         ),
         // Pages 0..3 take 1.5, 1 and 0.5 s, so they arrive last to first: printed in URL
-        // order, and fetched at once: under 3 s, which fetching them one after another
-        // takes (1.5 + 1 + 0.5; at once it is about 1.5 s).
+        // order, and fetched at once: the run (about 1.5 s) takes under 3 s, what fetching
+        // them one after another takes (1.5 + 1 + 0.5).
         with_args(
             "async_fetch",
             "async_fetch",
@@ -94,7 +94,7 @@ pub fn cases(env: &Env) -> Vec<Case> {
             .at_least(4.9),
         ),
         // Two permits: 2 + 2 + 1 workers, a second each, so at least 3 s. The output shows
-        // exactly two workers between starting and finished at once; under 5 s, which the
+        // exactly two workers between starting and finished at once; under 5 s, what the
         // five sleeps take one at a time, shows that the two really slept at once.
         Case::new(
             "async_semaphore",
