@@ -144,7 +144,8 @@ pub struct Expect {
     stdout: Vec<Block>,
     stderr: Vec<Block>,
     code: i32,
-    wall: Option<(Duration, Duration)>,
+    /// Wall-time bounds: at least the first; under the second, if there is one.
+    wall: Option<(Duration, Option<Duration>)>,
     props: Vec<Prop>,
 }
 
@@ -172,9 +173,21 @@ impl Expect {
         self
     }
 
-    /// A run takes between `min` and `max` seconds of wall time.
+    /// A run takes between `min` and `max` seconds of wall time. A machine busy with
+    /// other work only makes runs slower, so `max` is for a property that a slow run would
+    /// disprove (such as "these sleeps overlapped"), set where that property fails.
     pub fn wall(mut self, min: f64, max: f64) -> Expect {
-        self.wall = Some((Duration::from_secs_f64(min), Duration::from_secs_f64(max)));
+        self.wall = Some((
+            Duration::from_secs_f64(min),
+            Some(Duration::from_secs_f64(max)),
+        ));
+        self
+    }
+
+    /// A run takes at least `min` seconds of wall time, and may take any longer up to the
+    /// case's time limit (where it is reported as hung).
+    pub fn at_least(mut self, min: f64) -> Expect {
+        self.wall = Some((Duration::from_secs_f64(min), None));
         self
     }
 
@@ -201,12 +214,14 @@ impl Expect {
             problems.push(diff);
         }
         if let (Some((min, max)), Some(wall)) = (self.wall, run.wall)
-            && (wall < min || wall > max)
+            && (wall < min || max.is_some_and(|max| wall > max))
         {
+            let expected = match max {
+                Some(max) => format!("{:.1}s to {:.1}s", min.as_secs_f64(), max.as_secs_f64()),
+                None => format!("at least {:.1}s", min.as_secs_f64()),
+            };
             problems.push(format!(
-                "expected a run of {:.1}s to {:.1}s, took {:.2}s",
-                min.as_secs_f64(),
-                max.as_secs_f64(),
+                "expected a run of {expected}, took {:.2}s",
                 wall.as_secs_f64()
             ));
         }
@@ -572,6 +587,29 @@ mod tests {
             ..run("Hello\n")
         };
         expect.check(&on_time).unwrap();
+    }
+
+    #[test]
+    fn at_least_bounds_only_from_below() {
+        let expect = Expect::stdout([Block::ordered([exact("Hello")])]).at_least(0.9);
+        let took = |millis| Run {
+            wall: Some(Duration::from_millis(millis)),
+            ..run("Hello\n")
+        };
+        expect.check(&took(1000)).unwrap();
+        expect.check(&took(25_000)).unwrap();
+        let err = expect.check(&took(500)).unwrap_err();
+        assert!(
+            err.contains("expected a run of at least 0.9s, took 0.50s"),
+            "{err}"
+        );
+        let err = expect
+            .check(&Run {
+                code: Some(1),
+                ..took(25_000)
+            })
+            .unwrap_err();
+        assert!(err.contains("expected exit code 0"), "{err}");
     }
 
     #[test]

@@ -87,7 +87,7 @@ fn trace_one(
         trace.command[0] = relative.display().to_string();
     }
     let mut spans = tasks::from_lines(&trace.lines);
-    spans.extend(tasks::from_requests(&served(server), origin, trace.end));
+    spans.extend(tasks::from_requests(&server.requests(), origin, trace.end));
     let run = Run {
         stdout: &trace.stdout,
         stderr: &trace.stderr,
@@ -117,10 +117,4 @@ fn trace_one(
         output,
         checks,
     })
-}
-
-/// The requests the test server answered. Its record (`Server::requests`) is being
-/// added on the `http` branch; until it lands there are no request lanes.
-fn served(_server: &Server) -> Vec<tasks::Request> {
-    Vec::new()
 }

@@ -24,15 +24,8 @@ pub struct Span {
     pub end: Duration,
 }
 
-/// One request as the test server records it: the shape of `http_server::Request` on the
-/// `http` branch, which this becomes (`pub use`) once `Server::requests` is on main.
-#[derive(Clone, Debug)]
-pub struct Request {
-    pub path: String,
-    pub arrived: Instant,
-    pub answered: Instant,
-    pub status: u16,
-}
+/// One request as the test server records it.
+pub use crate::http_server::Request;
 
 /// A lane for each task that printed an opening line and then its closing line.
 pub fn from_lines(lines: &[Line]) -> Vec<Span> {
