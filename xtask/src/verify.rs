@@ -218,7 +218,7 @@ fn leave_out(
         if count > 0 {
             skipped.cases += count;
             skipped.rows.push(format!(
-                "{package:<28} {count} examples not run here: {why}"
+                "{package:<28} not run here ({count} checks): {why}"
             ));
         }
     }
@@ -528,7 +528,7 @@ mod tests {
         assert_eq!(skipped.rows.len(), 1);
         assert!(
             skipped.rows[0].starts_with("multiprocess ")
-                && skipped.rows[0].ends_with("2 examples not run here: it forks"),
+                && skipped.rows[0].ends_with("not run here (2 checks): it forks"),
             "{}",
             skipped.rows[0]
         );

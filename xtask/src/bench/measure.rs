@@ -26,6 +26,10 @@ pub struct Sample {
 }
 
 /// The `bench_run` binary, and the file it writes its measurement to.
+#[cfg_attr(
+    not(unix),
+    expect(dead_code, reason = "only the Unix `run` starts the launcher")
+)]
 pub struct Launcher<'a> {
     pub exe: &'a Path,
     pub report: &'a Path,
