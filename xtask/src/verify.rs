@@ -217,8 +217,9 @@ fn leave_out(
             .count();
         if count > 0 {
             skipped.cases += count;
+            let checks = if count == 1 { "check" } else { "checks" };
             skipped.rows.push(format!(
-                "{package:<28} not run here ({count} checks): {why}"
+                "{package:<28} not run here ({count} {checks}): {why}"
             ));
         }
     }
