@@ -36,7 +36,7 @@ fn value_fetch_add(bencher: Bencher<'_, '_>) {
 }
 
 /// `Queue` put + flush + get of 1000 integers in one process (they fit in the pipe's
-/// buffer): the encoding, packet and decoding cost per item.
+/// buffer): the framing, encoding and decoding cost per item.
 #[divan::bench]
 fn queue_put_get_1000(bencher: Bencher<'_, '_>) {
     let (mut tx, mut rx) = shared::queue::Queue::<u64>::new()

@@ -21,8 +21,9 @@
 //!
 //! # Copying it
 //!
-//! Copy `pool.rs`, `process.rs` and `shared_memory.rs` into one folder of your crate, as
-//! sibling modules (they reach each other through `super::`), and add to `Cargo.toml`:
+//! Copy `pool.rs`, `process.rs`, `private_fd.rs`, `os.rs` and `shared_memory.rs` into one
+//! folder of your crate, as sibling modules (they reach each other through `super::`), and
+//! add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]

@@ -23,14 +23,16 @@
 //!
 //! # Copying it
 //!
-//! Copy `process.rs` into your crate, and add to `Cargo.toml`:
+//! Copy `process.rs`, `private_fd.rs` and `os.rs` into one folder of your crate, as sibling
+//! modules (they reach each other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
 //! nix = { version = "0.32", features = ["fs", "poll", "process", "signal"] }
 //! ```
 //!
-//! Linux only (`prctl`, `/proc`).
+//! Linux and macOS; `os.rs` holds the few calls that differ, and says what macOS lacks:
+//! chiefly, children do not die with a parent killed outright ("No zombies, no orphans").
 //!
 //! # How a child runs
 //!
@@ -67,48 +69,56 @@
 //! A child of a multithreaded process gets a copy of the forking thread only. Any lock
 //! another thread held at that moment (the allocator's, stdout's, a `Mutex` of yours) stays
 //! locked in the child forever, so POSIX allows only async-signal-safe calls there, and a
-//! Rust closure allocates. [`Process::start`] therefore counts `/proc/self/task` and
-//! refuses with [`ProcessError::Threaded`] unless the process has exactly one thread:
-//! start processes before threads. In particular never start one after a tokio (or any
-//! other) runtime has started its threads, or from inside libtest's `#[test]`s.
+//! Rust closure allocates. [`Process::start`] therefore counts the process's threads (in
+//! `/proc/self/task` on Linux, with `proc_pidinfo` on macOS) and refuses with
+//! [`ProcessError::Threaded`] unless there is exactly one: start processes before threads.
+//! In particular never start one after a tokio (or any other) runtime has started its
+//! threads, or from inside libtest's `#[test]`s.
 //!
 //! # No zombies, no orphans
 //!
 //! Every child is reaped: by [`Process::join`], or, when a handle is dropped unjoined, by
 //! its `Drop`, which kills the child (SIGKILL) and then reaps it, so dropping never waits
-//! on a child that does not end. Every child also asks the kernel for SIGKILL when its
-//! parent dies (`PR_SET_PDEATHSIG`), and exits at once if the parent was already gone, so
-//! a parent ended by Ctrl-C, SIGTERM or SIGKILL takes its children with it.
+//! on a child that does not end. On Linux every child also asks the kernel for SIGKILL
+//! when its parent dies (`PR_SET_PDEATHSIG`), and exits at once if the parent was already
+//! gone, so a parent ended by Ctrl-C, SIGTERM or SIGKILL takes its children with it. macOS
+//! has no such request: there Ctrl-C still reaches every child (the terminal signals the
+//! whole process group), but the children of a parent killed by a signal sent to it alone,
+//! or that calls `std::process::exit`, run on until they end by themselves.
 //!
-//! # File descriptors a child must not keep: [`PrivateFd`] and [`Inherit`]
+//! A program that sets SIGCHLD to `SIG_IGN` asks the kernel to discard its children's exit
+//! statuses: `join` then fails with [`ProcessError::Lost`], saying so.
 //!
-//! A forked child inherits every open file descriptor, including the write end of a pipe
-//! it never uses, and a pipe reader sees end-of-file only once every write end is closed:
-//! one forgotten copy and "all producers are gone" never comes. So pipe ends that stand for
-//! ownership are wrapped in [`PrivateFd`], and in every child `Process` starts, each
-//! `PrivateFd` is revoked (pointed at a dead `/dev/null` descriptor: its pipe end is closed,
-//! any use fails with `EBADF`, and its number cannot be reused by a later `open`) except
-//! those handed over explicitly through [`Process::start_with`], Python's `args=`.
-//! Types holding them (the `queue` module's `Sender` and `Receiver`) implement [`Inherit`].
+//! # A closed stdout
+//!
+//! A program whose output goes to `head -1` should end quietly when `head` does, as `cat`
+//! does: killed by SIGPIPE. `closed_stdout::end_quietly` arranges that (Rust ignores
+//! SIGPIPE by default), and children inherit it. A child killed so is then no error to
+//! report when this process's stdout is closed too: [`join`](Process::join) ends this
+//! process the same way instead (where SIGPIPE is ignored, that does nothing, and `join`
+//! returns the error).
+//!
+//! # File descriptors a child must not keep
+//!
+//! Pipe ends that stand for ownership are [`PrivateFd`]s: revoked in every child unless
+//! handed to it through [`Process::start_with`] ([`Inherit`]); see `private_fd`.
 
 use std::fmt;
-use std::fs;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd, RawFd};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::fcntl::{OFlag, open};
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::libc;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::prctl;
-use nix::sys::signal::{Signal, kill};
-use nix::sys::stat::Mode;
+use nix::sys::signal::{Signal, kill, raise};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use nix::unistd::{ForkResult, Pid, fork, getpid, getppid, pipe2};
+use nix::unistd::{ForkResult, Pid, fork, getpid, getppid};
+
+use super::os;
+pub use super::private_fd::{Inherit, PrivateFd, current_pid, pipe};
 
 /// A child process running a closure; see the [module docs](self).
 ///
@@ -122,7 +132,8 @@ pub struct Process<'a> {
     /// Read end of the pipe the child reports a panic or error on; its write end closes
     /// when the child ends.
     status: PrivateFd,
-    ended: Option<WaitStatus>,
+    /// How the child ended, once reaped; `Err(why)` if its end was lost.
+    ended: Option<Result<WaitStatus, &'static str>>,
     /// The parent's copy of the child's closure, dropped after the child has ended (see
     /// "Who drops what"). Declared last, so it is dropped after `Drop` has reaped the child.
     _closure: Box<dyn Kept + 'a>,
@@ -159,6 +170,8 @@ pub enum ProcessError {
     Exited { pid: u32, code: i32 },
     /// A signal ended the child.
     Killed { pid: u32, signal: Signal },
+    /// The child is gone but its exit status cannot be had (`waitpid` says `ECHILD`).
+    Lost { pid: u32, why: &'static str },
 }
 
 impl fmt::Display for ProcessError {
@@ -181,6 +194,9 @@ impl fmt::Display for ProcessError {
             ProcessError::Killed { pid, signal } => {
                 write!(f, "process {pid} was killed by {signal}")
             }
+            ProcessError::Lost { pid, why } => {
+                write!(f, "process {pid} ended, but how it ended is lost: {why}")
+            }
         }
     }
 }
@@ -193,6 +209,10 @@ fn os(call: &'static str) -> impl FnOnce(Errno) -> ProcessError {
         call,
         source: errno.into(),
     }
+}
+
+fn io_os(call: &'static str) -> impl FnOnce(io::Error) -> ProcessError {
+    move |source| ProcessError::Os { call, source }
 }
 
 /// What a child's function may return: `()`, or a `Result` whose error [`join`]
@@ -246,21 +266,18 @@ impl<'a> Process<'a> {
         F: FnMut(A) -> R + 'a,
         R: Outcome,
     {
-        let threads = thread_count().map_err(|source| ProcessError::Os {
-            call: "reading /proc/self/task",
-            source,
-        })?;
+        let threads = os::thread_count().map_err(io_os("counting this process's threads"))?;
         if threads != 1 {
             return Err(ProcessError::Threaded { threads });
         }
-        args.before_fork().map_err(|source| ProcessError::Os {
-            call: "flushing the handed-over ends",
-            source,
-        })?;
+        args.before_fork()
+            .map_err(io_os("flushing the handed-over ends"))?;
         let mut keep = Vec::new();
         args.private_fds(&mut keep);
-        let (status_read, status_write) =
-            pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK).map_err(os("pipe2"))?;
+        let (status_read, status_write) = os::pipe().map_err(io_os("pipe"))?;
+        for end in [&status_read, &status_write] {
+            fcntl(end, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).map_err(os("fcntl"))?;
+        }
         // Whatever is buffered would otherwise be printed by the child as well.
         let _ = io::stdout().flush();
         let parent = getpid();
@@ -295,19 +312,25 @@ impl<'a> Process<'a> {
     /// Waits for the child to end and reports how: `Ok(())` if its function returned
     /// normally, else the panic, the returned error, the exit code or the signal.
     pub fn join(mut self) -> Result<(), ProcessError> {
-        let status = match self.ended {
-            Some(status) => status,
-            None => self.wait(None)?,
-        };
+        let status = self.wait(None)?;
+        if let WaitStatus::Signaled(_, Signal::SIGPIPE, _) = status
+            && os::stdout_is_closed()
+        {
+            // Our output is gone as well: end as a write to it would (see "A closed stdout").
+            let _ = raise(Signal::SIGPIPE);
+        }
         self.outcome(status)
     }
 
     /// Waits up to `timeout` for the child to end; `true` if it has (then [`join`]
-    /// returns at once). Python's `join(timeout)`.
+    /// returns at once). Python's `join(timeout)`; `Duration::MAX` waits without limit.
     ///
     /// [`join`]: Process::join
     pub fn join_timeout(&mut self, timeout: Duration) -> Result<bool, ProcessError> {
-        let deadline = Instant::now() + timeout;
+        let Some(deadline) = Instant::now().checked_add(timeout) else {
+            self.wait(None)?; // a deadline past what `Instant` can hold: no limit
+            return Ok(true);
+        };
         loop {
             if !self.is_alive()? {
                 return Ok(true);
@@ -329,13 +352,7 @@ impl<'a> Process<'a> {
 
     /// Whether the child is still running (reaping it if it has ended).
     pub fn is_alive(&mut self) -> Result<bool, ProcessError> {
-        if self.ended.is_some() {
-            return Ok(false);
-        }
-        match self.wait(Some(WaitPidFlag::WNOHANG))? {
-            WaitStatus::StillAlive => Ok(true),
-            _ => Ok(false),
-        }
+        Ok(self.wait(Some(WaitPidFlag::WNOHANG))? == WaitStatus::StillAlive)
     }
 
     /// Sends SIGTERM; Python's `terminate()`. The child is still to be joined.
@@ -355,8 +372,14 @@ impl<'a> Process<'a> {
         kill(self.pid, signal).map_err(os("kill"))
     }
 
-    /// `waitpid` for this child, retrying on EINTR; records the end if it came.
+    /// `waitpid` for this child, retrying on EINTR; records the end once it came.
     fn wait(&mut self, flags: Option<WaitPidFlag>) -> Result<WaitStatus, ProcessError> {
+        let pid = self.pid();
+        match self.ended {
+            Some(Ok(status)) => return Ok(status),
+            Some(Err(why)) => return Err(ProcessError::Lost { pid, why }),
+            None => {}
+        }
         if self.owner != current_pid() {
             return Err(ProcessError::Os {
                 call: "waitpid",
@@ -367,11 +390,16 @@ impl<'a> Process<'a> {
             match waitpid(self.pid, flags) {
                 Ok(WaitStatus::StillAlive) => return Ok(WaitStatus::StillAlive),
                 Ok(status @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..))) => {
-                    self.ended = Some(status);
+                    self.ended = Some(Ok(status));
                     return Ok(status);
                 }
                 Ok(_) => continue, // stopped or continued: not an end
                 Err(Errno::EINTR) => continue,
+                Err(Errno::ECHILD) => {
+                    let why = why_lost();
+                    self.ended = Some(Err(why));
+                    return Err(ProcessError::Lost { pid, why });
+                }
                 Err(e) => return Err(os("waitpid")(e)),
             }
         }
@@ -398,6 +426,17 @@ impl<'a> Process<'a> {
     }
 }
 
+/// Why `waitpid` found no such child: SIGCHLD ignored, or someone else reaped it.
+fn why_lost() -> &'static str {
+    if os::sigchld_ignored() {
+        "SIGCHLD is set to SIG_IGN (or SA_NOCLDWAIT) in this process, which tells the kernel \
+         to discard every child's exit status; restore SIGCHLD's default to join children"
+    } else {
+        "another part of this program waited for it first (e.g. waitpid(-1)) and took its \
+         exit status"
+    }
+}
+
 impl Drop for Process<'_> {
     fn drop(&mut self) {
         // A copy of the handle in another process (a child's memory) is not the owner.
@@ -417,11 +456,10 @@ where
     R: Outcome,
 {
     // Die with the parent; if it died before this line, the signal will never come.
-    if prctl::set_pdeathsig(Signal::SIGKILL).is_err() || getppid() != parent {
+    if os::die_with_parent().is_err() || getppid() != parent {
         exit_now(FAILED);
     }
-    CURRENT_PID.store(getpid().as_raw().unsigned_abs(), Ordering::Relaxed);
-    if revoke_private_fds(keep).is_err() {
+    if super::private_fd::in_new_child(keep).is_err() {
         exit_now(FAILED);
     }
     let status = PrivateFd::new(status); // so that our own children do not hold it
@@ -461,211 +499,12 @@ fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-/// A new pipe, `(read end, write end)`, both close-on-exec and [`PrivateFd`]s.
-pub fn pipe() -> io::Result<(PrivateFd, PrivateFd)> {
-    let (read, write) = pipe2(OFlag::O_CLOEXEC)?;
-    Ok((PrivateFd::new(read), PrivateFd::new(write)))
-}
-
-/// The number of threads in this process.
-pub fn thread_count() -> io::Result<usize> {
-    Ok(fs::read_dir("/proc/self/task")?.count())
-}
-
 /// A `poll(2)` timeout for `d`, rounded up to whole milliseconds so that a
 /// sub-millisecond wait does not become a busy loop.
 pub fn poll_timeout(d: Duration) -> PollTimeout {
     let ms = d.as_micros().div_ceil(1000);
     PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
 }
-
-static CURRENT_PID: AtomicU32 = AtomicU32::new(0);
-
-/// This process's id, cached: one atomic load instead of a `getpid` system call. The cache
-/// is refreshed in every child [`Process`] starts (not after a bare `fork`).
-///
-/// Types whose buffered state must not be used twice (a queue end copied into a child that
-/// was not handed it) record it and compare.
-#[inline]
-pub fn current_pid() -> u32 {
-    match CURRENT_PID.load(Ordering::Relaxed) {
-        0 => {
-            let pid = getpid().as_raw().unsigned_abs();
-            CURRENT_PID.store(pid, Ordering::Relaxed);
-            pid
-        }
-        pid => pid,
-    }
-}
-
-/// The open [`PrivateFd`]s of this process. Never locked across a fork: one thread.
-static PRIVATE_FDS: Mutex<Vec<RawFd>> = Mutex::new(Vec::new());
-
-fn private_fds() -> MutexGuard<'static, Vec<RawFd>> {
-    PRIVATE_FDS.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A file descriptor that children started by [`Process`] do not keep unless it is handed
-/// over through [`Process::start_with`]; see the [module docs](self).
-///
-/// Reads and writes go straight to the descriptor (`&PrivateFd` is `Read` and `Write`).
-#[derive(Debug)]
-pub struct PrivateFd(OwnedFd);
-
-impl PrivateFd {
-    pub fn new(fd: OwnedFd) -> PrivateFd {
-        private_fds().push(fd.as_raw_fd());
-        PrivateFd(fd)
-    }
-
-    /// A new descriptor for the same pipe end (`dup`, close-on-exec), private too.
-    pub fn try_clone(&self) -> io::Result<PrivateFd> {
-        Ok(PrivateFd::new(self.0.try_clone()?))
-    }
-}
-
-impl Drop for PrivateFd {
-    fn drop(&mut self) {
-        let fd = self.0.as_raw_fd();
-        private_fds().retain(|&open| open != fd);
-        // `self.0` closes the descriptor next.
-    }
-}
-
-impl AsFd for PrivateFd {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.0.as_fd()
-    }
-}
-
-impl AsRawFd for PrivateFd {
-    fn as_raw_fd(&self) -> RawFd {
-        self.0.as_raw_fd()
-    }
-}
-
-impl Read for &PrivateFd {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Ok(nix::unistd::read(&self.0, buf)?)
-    }
-}
-
-impl Write for &PrivateFd {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Ok(nix::unistd::write(&self.0, buf)?)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// In a new child: point every private descriptor not in `keep` at an `O_PATH` descriptor
-/// of `/dev/null`, which closes the pipe end and makes any read or write fail with `EBADF`.
-fn revoke_private_fds(keep: &[RawFd]) -> nix::Result<()> {
-    let revoke: Vec<RawFd> = private_fds()
-        .iter()
-        .copied()
-        .filter(|fd| !keep.contains(fd))
-        .collect();
-    if revoke.is_empty() {
-        return Ok(());
-    }
-    let dead = open("/dev/null", OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())?;
-    for fd in revoke {
-        // SAFETY: `dup3` has no memory-safety preconditions. `fd` stays open (now on
-        // `/dev/null`), so the `PrivateFd` that owns the number still owns an open one.
-        Errno::result(unsafe { libc::dup3(dead.as_raw_fd(), fd, libc::O_CLOEXEC) })?;
-    }
-    Ok(())
-}
-
-/// What [`Process::start_with`] hands to a child: the [`PrivateFd`]s it holds stay open
-/// there. Implemented for `()`, [`PrivateFd`], tuples, `Vec` and `Option` of such values,
-/// and the queue ends.
-pub trait Inherit {
-    /// Pushes the raw numbers of the private descriptors the child must keep.
-    fn private_fds(&self, fds: &mut Vec<RawFd>);
-
-    /// In the parent, just before the fork: e.g. flush buffered writes, so that the
-    /// child's copy of the buffer and the parent's do not both send them.
-    fn before_fork(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-
-    /// In the child, just after the fork: e.g. record that this process owns it now
-    /// (see [`current_pid`]).
-    fn in_child(&mut self) {}
-
-    /// In the parent, just after the fork, before this copy is dropped: e.g. record that
-    /// it is the child's now, so that dropping it here undoes nothing the child relies on.
-    fn in_parent(&mut self) {}
-}
-
-impl Inherit for () {
-    fn private_fds(&self, _: &mut Vec<RawFd>) {}
-}
-
-impl Inherit for PrivateFd {
-    fn private_fds(&self, fds: &mut Vec<RawFd>) {
-        fds.push(self.as_raw_fd());
-    }
-}
-
-/// Containers hand over each of their elements.
-macro_rules! inherit_each {
-    ($($container:ident),+) => {$(
-        impl<I: Inherit> Inherit for $container<I> {
-            fn private_fds(&self, fds: &mut Vec<RawFd>) {
-                self.iter().for_each(|i| i.private_fds(fds));
-            }
-            fn before_fork(&mut self) -> io::Result<()> {
-                self.iter_mut().try_for_each(I::before_fork)
-            }
-            fn in_child(&mut self) {
-                self.iter_mut().for_each(I::in_child);
-            }
-            fn in_parent(&mut self) {
-                self.iter_mut().for_each(I::in_parent);
-            }
-        }
-    )+};
-}
-
-inherit_each!(Option, Vec);
-
-macro_rules! inherit_tuple {
-    ($($name:ident),+) => {
-        impl<$($name: Inherit),+> Inherit for ($($name,)+) {
-            #[allow(non_snake_case)]
-            fn private_fds(&self, fds: &mut Vec<RawFd>) {
-                let ($($name,)+) = self;
-                $($name.private_fds(fds);)+
-            }
-            #[allow(non_snake_case)]
-            fn before_fork(&mut self) -> io::Result<()> {
-                let ($($name,)+) = self;
-                $($name.before_fork()?;)+
-                Ok(())
-            }
-            #[allow(non_snake_case)]
-            fn in_child(&mut self) {
-                let ($($name,)+) = self;
-                $($name.in_child();)+
-            }
-            #[allow(non_snake_case)]
-            fn in_parent(&mut self) {
-                let ($($name,)+) = self;
-                $($name.in_parent();)+
-            }
-        }
-    };
-}
-
-inherit_tuple!(A);
-inherit_tuple!(A, B);
-inherit_tuple!(A, B, C);
-inherit_tuple!(A, B, C, D);
 
 #[cfg(test)]
 mod tests {
@@ -684,21 +523,6 @@ mod tests {
     }
 
     #[test]
-    fn private_fds_are_registered_until_dropped() {
-        let (r, w) = pipe2(OFlag::O_CLOEXEC).unwrap();
-        let (r, w) = (PrivateFd::new(r), PrivateFd::new(w));
-        let (rn, wn) = (r.as_raw_fd(), w.as_raw_fd());
-        assert!(private_fds().contains(&rn) && private_fds().contains(&wn));
-        (&w).write_all(b"hi").unwrap();
-        drop(w);
-        let mut got = String::new();
-        (&r).read_to_string(&mut got).unwrap();
-        assert_eq!(got, "hi");
-        drop(r);
-        assert!(!private_fds().contains(&rn));
-    }
-
-    #[test]
     fn outcome_formats_the_error_chain() {
         assert_eq!(().failure(), None);
         assert_eq!(Ok::<(), String>(()).failure(), None);
@@ -710,5 +534,6 @@ mod tests {
         assert_eq!(i32::from(poll_timeout(Duration::from_micros(1))), 1);
         assert_eq!(i32::from(poll_timeout(Duration::ZERO)), 0);
         assert_eq!(i32::from(poll_timeout(Duration::from_millis(1500))), 1500);
+        assert_eq!(poll_timeout(Duration::MAX), PollTimeout::MAX);
     }
 }

@@ -70,8 +70,6 @@ pub trait SharedInt: Copy + PartialEq + fmt::Debug + sealed::Sealed + 'static {
     /// The atomic that stores it, e.g. `AtomicI32` for `i32`.
     type Atomic: Send + Sync;
     #[doc(hidden)]
-    fn new_atomic(v: Self) -> Self::Atomic;
-    #[doc(hidden)]
     fn load(a: &Self::Atomic) -> Self;
     #[doc(hidden)]
     fn store(a: &Self::Atomic, v: Self);
@@ -90,7 +88,6 @@ macro_rules! shared_int {
         impl sealed::Sealed for $int {}
         impl SharedInt for $int {
             type Atomic = $atomic;
-            fn new_atomic(v: $int) -> $atomic { <$atomic>::new(v) }
             fn load(a: &$atomic) -> $int { a.load(SeqCst) }
             fn store(a: &$atomic, v: $int) { a.store(v, SeqCst) }
             fn fetch_add(a: &$atomic, v: $int) -> $int { a.fetch_add(v, SeqCst) }
@@ -108,15 +105,14 @@ shared_int! {
     u8 => AtomicU8, u16 => AtomicU16, u32 => AtomicU32, u64 => AtomicU64, usize => AtomicUsize,
 }
 
-/// `len` atomics of type `A` in a fresh shared anonymous mapping, initialised from `init`.
+/// `len` atomics of type `A` in a fresh shared anonymous mapping, all zero.
 struct Mapping<A> {
     ptr: NonNull<A>,
     len: usize,
 }
 
 impl<A> Mapping<A> {
-    fn new(init: Vec<A>) -> io::Result<Self> {
-        let len = init.len();
+    fn zeroed(len: usize) -> io::Result<Self> {
         let bytes = NonZeroUsize::new(std::mem::size_of::<A>() * len.max(1))
             .expect("atomics are not zero-sized");
         // SAFETY: a new anonymous mapping at an address the kernel picks overlaps no
@@ -129,18 +125,17 @@ impl<A> Mapping<A> {
                 MapFlags::MAP_SHARED,
             )
         }?;
-        let ptr = raw.cast::<A>();
-        for (i, value) in init.into_iter().enumerate() {
-            // SAFETY: the mapping is `len` elements long and page-aligned (more than any
-            // atomic needs), and no one else can see it yet.
-            unsafe { ptr.add(i).write(value) };
-        }
-        Ok(Mapping { ptr, len })
+        Ok(Mapping {
+            ptr: raw.cast::<A>(),
+            len,
+        })
     }
 
     fn as_slice(&self) -> &[A] {
-        // SAFETY: `ptr` points at `len` initialised atomics that stay mapped until drop;
-        // atomics may be shared (`&A`) however many processes write them.
+        // SAFETY: `ptr` points at `len` atomics that stay mapped until drop, page-aligned
+        // (more than any atomic needs). Each starts as zero bytes (an anonymous mapping is
+        // zero-filled), which is a valid value of every integer atomic. Atomics may be
+        // shared (`&A`) however many processes write them.
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
     }
 }
@@ -167,9 +162,11 @@ pub struct Value<T: SharedInt> {
 impl<T: SharedInt> Value<T> {
     /// Maps a new shared value holding `v`.
     pub fn new(v: T) -> io::Result<Self> {
-        Ok(Value {
-            map: Mapping::new(vec![T::new_atomic(v)])?,
-        })
+        let value = Value {
+            map: Mapping::zeroed(1)?,
+        };
+        value.set(v);
+        Ok(value)
     }
 
     /// The atomic itself, for the full `std::sync::atomic` API with explicit orderings.
@@ -238,10 +235,34 @@ pub struct Array<T: SharedInt> {
 
 impl<T: SharedInt> Array<T> {
     /// Maps a new shared array holding `values`.
+    ///
+    /// The values go straight into the mapping when the iterator tells its exact length
+    /// (arrays, `Vec`s, ranges, and `map`s of them do): no copy of the data is made on the
+    /// heap first, so the peak memory is the array's size, not twice that.
     pub fn new(values: impl IntoIterator<Item = T>) -> io::Result<Self> {
-        Ok(Array {
-            map: Mapping::new(values.into_iter().map(T::new_atomic).collect())?,
-        })
+        let mut values = values.into_iter();
+        let len = match values.size_hint() {
+            (low, Some(high)) if low == high => low,
+            _ => return Array::new(values.collect::<Vec<T>>()),
+        };
+        let array = Array {
+            map: Mapping::zeroed(len)?,
+        };
+        let mut stored = 0;
+        for (slot, v) in array.as_atomics().iter().zip(&mut values) {
+            T::store(slot, v);
+            stored += 1;
+        }
+        match values.next() {
+            None if stored == len => Ok(array),
+            // The iterator's length was wrong (a bug in it): start again from a `Vec`.
+            extra => {
+                let mut all = array.to_vec();
+                all.truncate(stored);
+                all.extend(extra.into_iter().chain(values));
+                Array::new(all)
+            }
+        }
     }
 
     /// The atomics themselves, for the full `std::sync::atomic` API.
@@ -338,6 +359,35 @@ mod tests {
         let empty = Array::<u32>::new([]).unwrap();
         assert!(empty.is_empty());
         assert!(empty.to_vec().is_empty());
+    }
+
+    /// Yields `items` but claims a length of `claimed`, as a buggy iterator may.
+    struct Lying {
+        items: std::vec::IntoIter<u8>,
+        claimed: usize,
+    }
+
+    impl Iterator for Lying {
+        type Item = u8;
+        fn next(&mut self) -> Option<u8> {
+            self.items.next()
+        }
+        fn size_hint(&self) -> (usize, Option<usize>) {
+            (self.claimed, Some(self.claimed))
+        }
+    }
+
+    #[test]
+    fn array_takes_every_value_whatever_the_iterator_claims() {
+        for (items, claimed) in [(vec![1, 2, 3, 4, 5], 3), (vec![1], 3), (vec![], 2)] {
+            let lying = Lying {
+                items: items.clone().into_iter(),
+                claimed,
+            };
+            assert_eq!(Array::new(lying).unwrap().to_vec(), items);
+        }
+        let odd = Array::new((0..10u16).filter(|n| n % 2 == 1)).unwrap();
+        assert_eq!(odd.to_vec(), [1, 3, 5, 7, 9]);
     }
 
     #[test]

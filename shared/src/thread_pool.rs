@@ -79,6 +79,13 @@ impl ThreadPool {
     ///
     /// If `f` panics on an item, `map` panics with the same payload once the other
     /// items are done, as Python's `map` re-raises a worker's exception.
+    ///
+    /// # Deadlock: `map` inside one of this pool's own jobs
+    ///
+    /// A job that calls `map` on its own pool waits for the inner items, which wait in the
+    /// queue for a free worker. When every worker is running such a waiting job, no worker
+    /// is free, and the outer `map` never returns. Python's `ThreadPoolExecutor` deadlocks
+    /// the same way. Run nested work inline, or on a pool of its own.
     pub fn map<I, T, F>(&self, f: F, items: I) -> Vec<T>
     where
         I: IntoIterator,
@@ -195,6 +202,29 @@ mod tests {
         );
         // The workers survived the panic.
         assert_eq!(pool.map(|n: i32| n + 1, [1]), [2]);
+    }
+
+    /// Runs `pool.map(outer)` where each outer item maps two inner items on the same pool;
+    /// `None` if it has not returned within `wait`. The pool is leaked: a deadlocked one
+    /// cannot be dropped, and a job must not drop the last handle to its own pool.
+    fn nested_map(pool: ThreadPool, outer: Vec<u32>, wait: Duration) -> Option<Vec<Vec<u32>>> {
+        let pool: &'static ThreadPool = Box::leak(Box::new(pool));
+        let (done, finished) = crossbeam_channel::bounded(1);
+        thread::spawn(move || {
+            let nested = |n: u32| pool.map(|m: u32| m * 10, [n, n + 1]);
+            let _ = done.send(pool.map(nested, outer));
+        });
+        finished.recv_timeout(wait).ok()
+    }
+
+    #[test]
+    fn map_inside_its_own_jobs_deadlocks_when_every_worker_waits() {
+        // One worker, busy with the outer job, which waits for inner jobs no one can run.
+        let stuck = nested_map(ThreadPool::new(1), vec![1], Duration::from_millis(300));
+        assert_eq!(stuck, None);
+        // Free workers run the inner jobs: no deadlock.
+        let done = nested_map(ThreadPool::new(4), vec![1, 5], Duration::from_secs(10));
+        assert_eq!(done, Some(vec![vec![10, 20], vec![50, 60]]));
     }
 
     #[test]

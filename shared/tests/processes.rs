@@ -1,10 +1,10 @@
-//! The fork tests for `process`, `pool`, `queue` and `shared_memory`.
+//! The fork tests for `process`, `pool`, `queue`, `pipe` and `shared_memory`.
 //!
 //! libtest runs tests on threads, and `Process` (rightly) refuses to fork a multithreaded
 //! process, so this is a plain `main` (`harness = false`): it runs each scenario on the
 //! main thread, prints one line per scenario and an `N passed, N failed` line, and exits
-//! non-zero if any failed. After every scenario it checks in /proc that the test process
-//! has no children left: everything was reaped.
+//! non-zero if any failed. After every scenario it checks (in /proc on Linux, with `ps`
+//! elsewhere) that the test process has no children left: everything was reaped.
 
 use std::fs;
 use std::panic::{self, AssertUnwindSafe};
@@ -13,8 +13,9 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill, raise};
+use nix::sys::signal::{SigHandler, Signal, kill, raise, signal};
 use nix::unistd::Pid;
+use shared::pipe::{Connection, Pipe};
 use shared::pool::{Pool, PoolError};
 use shared::process::{Process, ProcessError};
 use shared::queue::{Got, Queue, Receiver, Sender};
@@ -36,8 +37,28 @@ fn main() -> ExitCode {
         ),
         ("join_timeout waits a bounded time", join_timeout_is_bounded),
         (
-            "children die with their parent (PDEATHSIG)",
+            "join_timeout(Duration::MAX) waits without limit",
+            join_timeout_max_is_no_limit,
+        ),
+        (
+            "with SIGCHLD ignored, join says the end is lost and why",
+            join_with_sigchld_ignored,
+        ),
+        (
+            "children die with their parent (PDEATHSIG; not on macOS)",
             children_die_with_parent,
+        ),
+        (
+            "end_quietly: a closed stdout ends a process like cat, other pipes stay errors",
+            closed_stdout_ends_quietly,
+        ),
+        (
+            "a child killed by SIGPIPE ends its parent only if their stdout is closed",
+            child_sigpipe_and_closed_stdout,
+        ),
+        (
+            "a PrivateFd not handed over is dead in the child",
+            private_fd_not_handed_over,
         ),
         (
             "a closure's captures are dropped once, by the parent, after the child",
@@ -80,6 +101,22 @@ fn main() -> ExitCode {
         (
             "Queue: get_timeout tells empty from closed",
             queue_empty_vs_closed,
+        ),
+        (
+            "Queue: 4 producers x 20 000 items of 1 B-200 KiB, whole, once, in order",
+            queue_four_producers_mixed_sizes,
+        ),
+        (
+            "Queue: a producer killed mid-write is an error for all, not a hang",
+            queue_producer_killed_mid_write,
+        ),
+        (
+            "Pipe: an end whose peer's process died reads closed",
+            pipe_peer_died,
+        ),
+        (
+            "Pipe: 1 MiB items both ways at once, whole, no deadlock",
+            pipe_megabytes_both_ways,
         ),
         (
             "a second thread makes start fail, not hang",
@@ -130,9 +167,9 @@ macro_rules! check {
     };
 }
 
-/// The pids whose parent is this process, from /proc/*/stat.
-fn children() -> Vec<u32> {
-    let me = std::process::id();
+/// Every process as (pid, parent pid, state letter): from /proc on Linux.
+#[cfg(target_os = "linux")]
+fn processes() -> Vec<(u32, u32, String)> {
     let mut found = Vec::new();
     for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
@@ -142,12 +179,47 @@ fn children() -> Vec<u32> {
             continue;
         };
         // "pid (comm) state ppid ...": comm may hold spaces, so split after the last ')'.
-        let rest = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
-        if rest.split_whitespace().nth(1) == Some(me.to_string().as_str()) {
-            found.push(pid);
+        let mut rest = stat[stat.rfind(')').map_or(0, |i| i + 1)..].split_whitespace();
+        let state = rest.next().unwrap_or_default().to_string();
+        if let Some(Ok(ppid)) = rest.next().map(str::parse) {
+            found.push((pid, ppid, state));
         }
     }
     found
+}
+
+/// Every process as (pid, parent pid, state letter): from `ps` (macOS has no /proc).
+#[cfg(not(target_os = "linux"))]
+fn processes() -> Vec<(u32, u32, String)> {
+    let Ok(ps) = std::process::Command::new("ps")
+        .args(["-A", "-o", "pid=,ppid=,stat="])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    else {
+        panic!("cannot run ps to list processes");
+    };
+    let me = ps.id(); // ps is our child while it runs: leave it out
+    let out = ps.wait_with_output().expect("ps runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let pid = fields.next()?.parse().ok()?;
+            let ppid = fields.next()?.parse().ok()?;
+            Some((pid, ppid, fields.next().unwrap_or_default().to_string()))
+        })
+        .filter(|&(pid, _, _)| pid != me)
+        .collect()
+}
+
+/// The pids whose parent is this process.
+fn children() -> Vec<u32> {
+    let me = std::process::id();
+    processes()
+        .into_iter()
+        .filter(|&(_, ppid, _)| ppid == me)
+        .map(|(pid, _, _)| pid)
+        .collect()
 }
 
 fn no_children_left() -> Outcome {
@@ -158,10 +230,9 @@ fn no_children_left() -> Outcome {
 
 /// Whether `pid` is running (not gone, not a zombie).
 fn running(pid: u32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        let rest = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
-        !matches!(rest.split_whitespace().next(), Some("Z" | "X"))
-    })
+    processes()
+        .iter()
+        .any(|(p, _, state)| *p == pid && !state.starts_with(['Z', 'X']))
 }
 
 fn crash() {
@@ -254,6 +325,46 @@ fn join_timeout_is_bounded() -> Outcome {
     child.join().map_err(|e| e.to_string())
 }
 
+fn join_timeout_max_is_no_limit() -> Outcome {
+    let mut child =
+        Process::start(|| thread::sleep(Duration::from_millis(50))).map_err(|e| e.to_string())?;
+    let ended = child
+        .join_timeout(Duration::MAX)
+        .map_err(|e| e.to_string())?;
+    check!(ended, "join_timeout(MAX) returned before the child ended");
+    check!(
+        child
+            .join_timeout(Duration::MAX)
+            .map_err(|e| e.to_string())?,
+        "a second join_timeout(MAX) on an ended child"
+    );
+    child.join().map_err(|e| e.to_string())
+}
+
+fn join_with_sigchld_ignored() -> Outcome {
+    // SAFETY: ignoring a signal installs no handler; the default is restored below.
+    unsafe { signal(Signal::SIGCHLD, SigHandler::SigIgn) }.map_err(|e| e.to_string())?;
+    let outcome = (|| {
+        let exit: fn() = || std::process::exit(7);
+        let child = Process::start(exit).map_err(|e| e.to_string())?;
+        let pid = child.pid();
+        match child.join() {
+            Err(e @ ProcessError::Lost { pid: p, .. }) if p == pid => {
+                let message = e.to_string();
+                check!(
+                    message.contains("how it ended is lost") && message.contains("SIG_IGN"),
+                    "{message}"
+                );
+                Ok(())
+            }
+            other => Err(format!("join gave {other:?}")),
+        }
+    })();
+    // SAFETY: as above.
+    unsafe { signal(Signal::SIGCHLD, SigHandler::SigDfl) }.map_err(|e| e.to_string())?;
+    outcome
+}
+
 /// A child starts a grandchild, then is SIGKILLed: no destructor of the child runs, and
 /// the grandchild dies by its PDEATHSIG.
 fn children_die_with_parent() -> Outcome {
@@ -278,8 +389,16 @@ fn children_die_with_parent() -> Outcome {
     }
     if running(g) {
         let _ = kill(Pid::from_raw(g as i32), Signal::SIGKILL);
+        // macOS has no PDEATHSIG: the grandchild outlives its parent, as process.rs says.
+        if cfg!(not(target_os = "linux")) {
+            return Ok(());
+        }
         return Err(format!("grandchild {g} outlived its parent"));
     }
+    check!(
+        cfg!(target_os = "linux"),
+        "the grandchild died with its parent, which process.rs says only Linux does"
+    );
     Ok(())
 }
 
@@ -637,6 +756,194 @@ fn queue_empty_vs_closed() -> Outcome {
     producer.join().map_err(|e| e.to_string())
 }
 
+/// Producer `p`'s item `i`: 1 B to 200 KiB (mostly under 1 KiB, every 100th up to
+/// 200 KiB, and both extremes), every byte the same letter. A `String` is encoded and
+/// checked with one copy and one compare, so the test is quick in a debug build too.
+fn mixed_item(p: u32, i: u32) -> String {
+    let mut h = u64::from(p) << 32 | u64::from(i);
+    h = (h ^ (h >> 31)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let h = (h ^ (h >> 29)) as usize;
+    let size = match i {
+        0 => 200 * 1024,
+        1 => 1,
+        i if i % 100 == 0 => 1 + h % (200 * 1024),
+        _ => 1 + h % 1024,
+    };
+    let letter = b'a' + ((p * 7 + i) % 26) as u8;
+    String::from_utf8(vec![letter; size]).expect("ASCII")
+}
+
+fn queue_four_producers_mixed_sizes() -> Outcome {
+    const PRODUCERS: u32 = 4;
+    const ITEMS: u32 = 20_000;
+    let (tx, mut rx) = Queue::<(u32, u32, String)>::new()
+        .map_err(|e| e.to_string())?
+        .split();
+    let mut producers = Vec::new();
+    for p in 0..PRODUCERS {
+        let mine = tx.try_clone().map_err(|e| e.to_string())?;
+        let producer = Process::start_with(mine, move |mut tx: Sender<(u32, u32, String)>| {
+            for i in 0..ITEMS {
+                tx.put(&(p, i, mixed_item(p, i)))?;
+            }
+            tx.close()
+        })
+        .map_err(|e| e.to_string())?;
+        producers.push(producer);
+    }
+    drop(tx);
+    let mut next = [0u32; PRODUCERS as usize];
+    while let Some((p, i, item)) = rx.get().map_err(|e| e.to_string())? {
+        check!(p < PRODUCERS, "an item from producer {p}");
+        let expected = next[p as usize];
+        check!(
+            i == expected,
+            "producer {p}: got item {i}, expected {expected}"
+        );
+        check!(
+            item == mixed_item(p, i),
+            "producer {p} item {i} is not whole ({} bytes)",
+            item.len()
+        );
+        next[p as usize] += 1;
+    }
+    check!(
+        next == [ITEMS; PRODUCERS as usize],
+        "got {next:?} items of each producer"
+    );
+    for producer in producers {
+        producer.join().map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The state letter of `pid` in /proc/PID/stat (`R`, `S`, `Z`, ...).
+fn state(pid: u32) -> Option<char> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.trim_start().chars().next()
+}
+
+/// A producer is SIGKILLed in the middle of writing a 1 MiB item (the pipe holds 64 KiB
+/// and nobody reads yet, so its write waits holding the writers' lock). Another sender's
+/// flush fails naming it, even before it is reaped; the receiver gets the whole item
+/// before it, then an error, not a torn item and not a hang.
+fn queue_producer_killed_mid_write() -> Outcome {
+    let (tx, mut rx) = Queue::<String>::new().map_err(|e| e.to_string())?.split();
+    let mut other = tx.try_clone().map_err(|e| e.to_string())?;
+    let writing = Value::new(0u32).map_err(|e| e.to_string())?;
+    let victim = Process::start_with(tx, |mut tx: Sender<String>| {
+        tx.put(&"first".to_string())?;
+        tx.flush()?;
+        let big = "x".repeat(1 << 20);
+        writing.set(1);
+        tx.put(&big) // more than the buffer holds: written now, and the write waits
+    })
+    .map_err(|e| e.to_string())?;
+    let pid = victim.pid();
+    // Sleeping after it said it is writing: waiting in `write(2)` for room in the pipe.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !(writing.get() == 1 && state(pid) == Some('S')) && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(1));
+    }
+    check!(
+        state(pid) == Some('S'),
+        "the victim never waited in its write"
+    );
+    victim.kill().map_err(|e| e.to_string())?;
+    other.put(&"late".to_string()).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let flushed = other.flush();
+    check!(
+        start.elapsed() < Duration::from_secs(2),
+        "flush took {:?}",
+        start.elapsed()
+    );
+    match flushed {
+        Err(e) if e.to_string().contains(&format!("process {pid} died")) => {}
+        other => return Err(format!("the other sender's flush gave {other:?}")),
+    }
+    let end = victim.join();
+    check!(
+        matches!(end, Err(ProcessError::Killed { .. })),
+        "victim ended {end:?}"
+    );
+    drop(other);
+    let first = rx.get().map_err(|e| e.to_string())?;
+    check!(first.as_deref() == Some("first"), "first item: {first:?}");
+    match rx.get() {
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(()),
+        other => Err(format!("after the torn item, get gave {other:?}")),
+    }
+}
+
+fn pipe_peer_died() -> Outcome {
+    let (mut here, there) = Pipe::<String>::new().map_err(|e| e.to_string())?.split();
+    let child = Process::start_with(there, |mut there: Connection<String>| {
+        there.send(&"last words".to_string())?;
+        let _ = raise(Signal::SIGKILL);
+        Ok::<(), std::io::Error>(())
+    })
+    .map_err(|e| e.to_string())?;
+    let got = here
+        .recv_timeout(Duration::from_secs(5))
+        .map_err(|e| e.to_string())?;
+    check!(got == Got::Item("last words".to_string()), "first: {got:?}");
+    let got = here
+        .recv_timeout(Duration::from_secs(5))
+        .map_err(|e| e.to_string())?;
+    check!(got == Got::Closed, "then: {got:?}");
+    check!(
+        here.recv().map_err(|e| e.to_string())?.is_none(),
+        "recv after closed"
+    );
+    let sent = here.send(&"anyone?".to_string());
+    check!(
+        matches!(&sent, Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe),
+        "send to a dead end gave {sent:?}"
+    );
+    let end = child.join();
+    check!(
+        matches!(end, Err(ProcessError::Killed { .. })),
+        "child ended {end:?}"
+    );
+    Ok(())
+}
+
+/// Each side sends four 1 MiB items before it receives any. Run in a child of its own, so
+/// that a deadlock is seen (and killed) after 20 s instead of hanging the tests.
+fn pipe_megabytes_both_ways() -> Outcome {
+    fn item(letter: u8) -> String {
+        String::from_utf8(vec![letter; 1 << 20]).expect("ASCII")
+    }
+    fn talk(end: &mut Connection<String>, mine: u8, theirs: u8) -> Result<(), String> {
+        for i in 0..4 {
+            end.send(&item(mine + i)).map_err(|e| e.to_string())?;
+        }
+        for i in 0..4 {
+            let got = end.recv().map_err(|e| e.to_string())?;
+            if got != Some(item(theirs + i)) {
+                let what = got.map(|s| (s.len(), s.bytes().next()));
+                return Err(format!("item {i}: got {what:?}"));
+            }
+        }
+        Ok(())
+    }
+    let mut driver = Process::start(|| -> Result<(), String> {
+        let (mut a, b) = Pipe::new().map_err(|e| e.to_string())?.split();
+        let peer =
+            Process::start_with(b, |mut b| talk(&mut b, b'a', b'A')).map_err(|e| e.to_string())?;
+        talk(&mut a, b'A', b'a')?;
+        peer.join().map_err(|e| e.to_string())
+    })
+    .map_err(|e| e.to_string())?;
+    let ended = driver
+        .join_timeout(Duration::from_secs(20))
+        .map_err(|e| e.to_string())?;
+    check!(ended, "no end after 20 s: a deadlock");
+    driver.join().map_err(|e| e.to_string())
+}
+
 fn refuses_with_a_second_thread() -> Outcome {
     let (stop, stopped) = mpsc::channel::<()>();
     let thread = thread::spawn(move || stopped.recv());
@@ -657,4 +964,121 @@ fn refuses_with_a_second_thread() -> Outcome {
         .map_err(|e| e.to_string())?
         .join()
         .map_err(|e| e.to_string())
+}
+
+/// Points this process's stdout at a pipe whose reader is already closed.
+fn close_my_stdout() {
+    let (read, write) = nix::unistd::pipe().expect("pipe");
+    drop(read);
+    nix::unistd::dup2_stdout(&write).expect("dup2");
+}
+
+fn closed_stdout_ends_quietly() -> Outcome {
+    let printing = Process::start(|| {
+        shared::closed_stdout::end_quietly();
+        close_my_stdout();
+        println!("nobody reads this");
+        Err::<(), _>("println! returned on a closed stdout")
+    })
+    .map_err(|e| e.to_string())?
+    .join();
+    check!(
+        matches!(
+            printing,
+            Err(ProcessError::Killed {
+                signal: Signal::SIGPIPE,
+                ..
+            })
+        ),
+        "printing to a closed stdout gave {printing:?}"
+    );
+    // A broken pipe that is not stdout is still an error to handle.
+    let other_pipe = Process::start(|| {
+        shared::closed_stdout::end_quietly();
+        let (read, write) = nix::unistd::pipe().map_err(|e| e.to_string())?;
+        drop(read);
+        match nix::unistd::write(&write, b"x") {
+            Err(nix::errno::Errno::EPIPE) => Ok(()),
+            other => Err(format!("writing to a broken pipe gave {other:?}")),
+        }
+    })
+    .map_err(|e| e.to_string())?
+    .join();
+    check!(other_pipe.is_ok(), "{other_pipe:?}");
+    Ok(())
+}
+
+fn child_sigpipe_and_closed_stdout() -> Outcome {
+    // Our stdout closed: the child's SIGPIPE ends us as well, inside join.
+    let with_closed_stdout = Process::start(|| {
+        shared::closed_stdout::end_quietly();
+        close_my_stdout();
+        let printer =
+            Process::start(|| println!("nobody reads this")).map_err(|e| e.to_string())?;
+        Err::<(), _>(format!("join returned {:?}", printer.join()))
+    })
+    .map_err(|e| e.to_string())?
+    .join();
+    check!(
+        matches!(
+            with_closed_stdout,
+            Err(ProcessError::Killed {
+                signal: Signal::SIGPIPE,
+                ..
+            })
+        ),
+        "with stdout closed: {with_closed_stdout:?}"
+    );
+    // Our stdout fine: a child killed by SIGPIPE is reported like any other signal.
+    let reported = Process::start(|| {
+        shared::closed_stdout::end_quietly();
+        let _ = raise(Signal::SIGPIPE); // stdout is open: the handler returns
+        // SAFETY: the default action installs no handler.
+        let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+        let _ = raise(Signal::SIGPIPE);
+    })
+    .map_err(|e| e.to_string())?
+    .join();
+    check!(
+        matches!(
+            reported,
+            Err(ProcessError::Killed {
+                signal: Signal::SIGPIPE,
+                ..
+            })
+        ),
+        "with stdout open: {reported:?}"
+    );
+    Ok(())
+}
+
+fn private_fd_not_handed_over() -> Outcome {
+    use std::io::{Read, Write};
+    let (read, write) = shared::process::pipe().map_err(|e| e.to_string())?;
+    let child = Process::start(|| {
+        let wrote = (&write).write(b"stolen");
+        let mut buf = [0; 8];
+        let got = (&read).read(&mut buf);
+        let ebadf = |r: &std::io::Result<usize>| {
+            matches!(r, Err(e) if e.raw_os_error() == Some(nix::libc::EBADF))
+        };
+        check!(ebadf(&wrote), "a write gave {wrote:?}");
+        // Linux fails the read too; elsewhere the dead descriptor is /dev/null: end-of-file.
+        if cfg!(target_os = "linux") {
+            check!(ebadf(&got), "a read gave {got:?}");
+        } else {
+            check!(matches!(got, Ok(0)), "a read gave {got:?}");
+        }
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
+    child.join().map_err(|e| e.to_string())?;
+    (&write).write_all(b"mine").map_err(|e| e.to_string())?;
+    drop(write);
+    let mut got = String::new();
+    (&read)
+        .read_to_string(&mut got)
+        .map_err(|e| e.to_string())?;
+    check!(got == "mine", "the parent read {got:?}");
+    Ok(())
 }

@@ -86,8 +86,22 @@ pub fn reader(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<St
         if let Some(mut pipe) = pipe {
             let _ = pipe.read_to_end(&mut bytes);
         }
-        String::from_utf8_lossy(&bytes).into_owned()
+        decode(&bytes)
     })
+}
+
+/// A child's output as text: UTF-8 as it is, and each byte that is not valid UTF-8 as
+/// `\xNN`, so a check can tell bytes passed through unchanged from bytes replaced by
+/// U+FFFD (which `String::from_utf8_lossy` would make them look like).
+pub fn decode(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02X}"));
+        }
+    }
+    text
 }
 
 /// What a [`reader`] read, once its pipe has closed; `None` if it is still open at
@@ -182,6 +196,15 @@ mod tests {
         );
         assert_eq!(out.code, Some(3));
         assert!(!out.timed_out && !out.left_behind && !out.output_held);
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_shown_as_escapes_not_replaced() {
+        assert_eq!(decode("café\n".as_bytes()), "café\n");
+        assert_eq!(decode(b"caf\xe9\n"), "caf\\xE9\n");
+        assert_eq!(decode(b"\xff\xfe!"), "\\xFF\\xFE!");
+        // A U+FFFD that was really printed stays one, distinct from a raw byte.
+        assert_eq!(decode("caf\u{FFFD}".as_bytes()), "caf\u{FFFD}");
     }
 
     #[cfg(unix)]

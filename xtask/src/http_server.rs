@@ -6,6 +6,7 @@
 //!   pages come sooner, so the bodies arrive in the reverse of their URLs' order: a client
 //!   that prints them as they arrive, not in URL order, is caught.
 //! - `/fail`: status 500.
+//! - `/not-utf8`: [`NOT_UTF8_BODY`], a body that is not valid UTF-8.
 //!
 //! It also holds a port on which a socket is bound but not listening, so connecting to
 //! [`Server::refused_url`] is refused, and no other process can take that port meanwhile.
@@ -18,7 +19,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::Path;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::routing::get;
 use tokio::net::TcpSocket;
 use tokio::sync::oneshot;
@@ -35,6 +36,9 @@ pub fn delay(n: usize) -> Duration {
 pub fn page_body(n: usize) -> String {
     format!("<p>page {n}, sent after {} ms</p>\n", delay(n).as_millis())
 }
+
+/// What `/not-utf8` serves: Latin-1 text, whose `é` (byte 0xE9) is not valid UTF-8.
+pub const NOT_UTF8_BODY: &[u8] = b"<p>caf\xe9, in Latin-1</p>\n";
 
 pub struct Server {
     addr: SocketAddr,
@@ -115,6 +119,11 @@ fn router() -> Router {
     Router::new()
         .route("/page/{n}", get(page))
         .route("/fail", get(fail))
+        .route("/not-utf8", get(not_utf8))
+}
+
+async fn not_utf8() -> ([(header::HeaderName, &'static str); 1], &'static [u8]) {
+    ([(header::CONTENT_TYPE, "text/plain")], NOT_UTF8_BODY)
 }
 
 async fn fail() -> (StatusCode, &'static str) {
@@ -162,6 +171,25 @@ mod tests {
         assert!(response.starts_with("HTTP/1.1 500"), "{response}");
         let response = get(&addr, "/page/3").unwrap();
         assert!(response.starts_with("HTTP/1.1 404"), "{response}");
+    }
+
+    #[test]
+    fn not_utf8_serves_its_bytes_as_they_are() {
+        let server = Server::start().unwrap();
+        let addr = server.base_url().trim_start_matches("http://").to_string();
+        let mut stream = TcpStream::connect(&addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        write!(
+            stream,
+            "GET /not-utf8 HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        assert!(response.starts_with(b"HTTP/1.1 200 OK"), "{response:?}");
+        assert!(response.ends_with(NOT_UTF8_BODY), "{response:?}");
     }
 
     #[test]

@@ -7,9 +7,13 @@
 
 mod bench;
 mod catalogue;
+#[cfg(all(test, unix))]
+mod closed_stdout;
 mod exec;
 mod expect;
 mod http_server;
+#[cfg(test)]
+mod readme;
 mod verify;
 mod workspace;
 

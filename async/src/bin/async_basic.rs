@@ -1,12 +1,15 @@
 //! 异步编程 · 基本示例 (asyncio basics): start five tasks that each sleep a second, then
 //! wait for all of them. They sleep at the same time, so the run takes one second, not five.
 //!
-//! Python's `asyncio.create_task(worker(i))` and `asyncio.gather(*tasks)` become
-//! `JoinSet::spawn(worker(i))` and `JoinSet::join_all`. asyncio runs its event loop on one
-//! thread; the `current_thread` runtime flavour does the same, so the tasks take turns at each
-//! `.await` on the main thread, as in Python, and nothing here needs to be `Send` or
-//! locked. (The default multi-threaded flavour would also work, spreading the tasks over
-//! a thread per core, but buys nothing for tasks that only wait.)
+//! Python's `asyncio.create_task(worker(i))` becomes `tokio::spawn(worker(i))`, which
+//! schedules the task, as `create_task` does, and returns its `JoinHandle`; and `asyncio.gather(*tasks)` becomes
+//! awaiting each handle in turn, in the order the tasks were made: like `gather`, that
+//! waits for them all and would give their results in input order (`JoinSet::join_all`
+//! would give them in the order the tasks finish). asyncio runs its event loop on one
+//! thread; the `current_thread` runtime flavour does the same, so the tasks take turns at
+//! each `.await` on the main thread, as in Python. Even so, `tokio::spawn` requires every
+//! task to be `Send + 'static`, on every runtime flavour (`spawn_local` on a `LocalSet`
+//! lifts `Send`): `worker`'s future holds only its number and a timer, so it is both.
 //!
 //! Run: `cargo run -p async --bin async_basic`
 //!
@@ -28,16 +31,17 @@
 
 use std::time::Duration;
 
-use tokio::task::JoinSet;
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let mut tasks = JoinSet::new();
+    shared::closed_stdout::end_quietly();
+    let mut tasks = Vec::new();
     for i in 0..5 {
-        tasks.spawn(worker(i));
+        let task = tokio::spawn(worker(i));
+        tasks.push(task);
     }
-    // Panics (resuming the panic) only if a worker panicked, which would be a bug.
-    tasks.join_all().await;
+    for task in tasks {
+        task.await.expect("a worker panicked");
+    }
 }
 
 async fn worker(num: i32) {

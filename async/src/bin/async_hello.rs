@@ -5,9 +5,10 @@
 //! `tokio::time::sleep(..).await`; `asyncio.run(main())` becomes `#[tokio::main]`, which
 //! builds a runtime and blocks on `main`'s future. Like asyncio's loop, the runtime here is
 //! tokio's `current_thread` flavour: every task runs on the main thread, taking turns at
-//! each `.await`. Calling `say_hello()` without `.await` does nothing: futures are lazy, and
-//! the compiler warns about the unused future, where Python only warns at run time that the
-//! coroutine was never awaited.
+//! each `.await`. Calling `say_hello()` without `.await` does nothing: futures are lazy.
+//! Python notices only at run time (`RuntimeWarning: coroutine 'say_hello' was never
+//! awaited`); rustc's `unused_must_use` lint catches it at compile time, as a warning by
+//! default and as an error in this workspace, whose `Cargo.toml` denies that lint.
 //!
 //! Run: `cargo run -p async --bin async_hello`
 //!
@@ -21,6 +22,7 @@ use std::time::Duration;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    shared::closed_stdout::end_quietly();
     say_hello().await;
 }
 

@@ -4,8 +4,11 @@
 //! Python's `asyncio.Semaphore(2)` and `async with semaphore:` become `tokio::sync::Semaphore`
 //! and a permit from `acquire().await`, held in a variable until the end of the block: the
 //! permit is released when it is dropped, even if the task returns early or panics. tokio's
-//! semaphore is fair, so waiting workers get permits in the order they asked.
-//! The runtime is `current_thread`, one thread like asyncio's loop (see `async_basic`).
+//! semaphore is fair, so waiting workers get permits in the order they asked. The tasks are
+//! started and awaited as in `async_basic` (`tokio::spawn`, then each handle in turn, like
+//! `gather`), on the `current_thread` runtime, one thread like asyncio's loop; the
+//! semaphore is shared through an `Arc` because a spawned task must own what it uses
+//! (`'static`).
 //!
 //! Run: `cargo run -p async --bin async_semaphore`
 //!
@@ -29,17 +32,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    shared::closed_stdout::end_quietly();
     // At most two workers at once.
     let semaphore = Arc::new(Semaphore::new(2));
-    let mut tasks = JoinSet::new();
-    for i in 0..5 {
-        tasks.spawn(worker(Arc::clone(&semaphore), i));
+    let tasks: Vec<_> = (0..5)
+        .map(|i| tokio::spawn(worker(Arc::clone(&semaphore), i)))
+        .collect();
+    for task in tasks {
+        task.await.expect("a worker panicked");
     }
-    tasks.join_all().await;
 }
 
 async fn worker(semaphore: Arc<Semaphore>, num: i32) {

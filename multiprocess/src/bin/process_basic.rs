@@ -1,11 +1,13 @@
 //! 多进程 · 基本示例 (basic example): five worker processes each print their process id.
 //!
-//! Python's `multiprocessing.Process(target=worker, args=(i,))`, `start()` and `join()`
-//! become [`shared::Process::start`] (a `fork` through nix, the closure run in the child)
-//! and [`join`](shared::Process::join), which reports a child's panic, error or fatal
-//! signal as an `Err` instead of an `exitcode` to remember to check. A child flushes its
-//! stdout before it exits, so every line arrives whole, and children left unjoined are
-//! killed and reaped, never left as zombies or orphans.
+//! Python's `multiprocessing.Process(target=worker, args=(i,))` and `start()` become one
+//! call, [`shared::Process::start`], which forks (through nix) and runs the closure in the
+//! child; `join()` becomes [`join`](shared::Process::join), which reports a child's panic,
+//! error or fatal signal as an `Err` instead of an `exitcode` to remember to check. Each
+//! short `println!` line reaches stdout in one write, so lines arrive whole (Python's
+//! `print` writes the line end separately: with unbuffered output, `python3 -u`, lines from
+//! different processes can run together). Children left unjoined are killed and reaped,
+//! never left as zombies or orphans.
 //!
 //! Run: `cargo run -p multiprocess --bin process_basic`
 //!
@@ -24,9 +26,12 @@
 use shared::Process;
 
 fn main() -> anyhow::Result<()> {
-    let processes = (0..5)
-        .map(|i| Process::start(move || worker(i)))
-        .collect::<Result<Vec<_>, _>>()?;
+    shared::closed_stdout::end_quietly();
+    let mut processes = Vec::new();
+    for i in 0..5 {
+        let p = Process::start(move || worker(i))?;
+        processes.push(p);
+    }
     for p in processes {
         p.join()?;
     }

@@ -5,9 +5,11 @@
 //! and its [`map`](shared::Pool::map): the workers are forked with `square` and the items
 //! already in their memory (nothing is pickled on the way in), take chunks of the items
 //! from a counter in shared memory, and send their results back postcard-encoded, which
-//! `map` puts in input order. If a worker dies (a panic, an abort, SIGKILL), Python's
-//! `Pool.map` waits forever (CPython gh-66587); here `map` returns an error saying how the
-//! worker ended, and the program exits with it.
+//! `map` puts in input order. If `square` panics, `map` returns an error with the panic's
+//! message, as Python's `map` re-raises the exception. If a worker dies outright (killed,
+//! or aborted), Python's `Pool.map` waits forever (CPython gh-66587; tried with a worker
+//! that calls `os._exit` or `os.abort()`, `map` never returned); this `map` returns an
+//! error saying how the worker ended, and the program exits with it.
 //!
 //! Run: `cargo run -p multiprocess --bin process_pool`
 //!
@@ -20,6 +22,7 @@
 use shared::Pool;
 
 fn main() -> anyhow::Result<()> {
+    shared::closed_stdout::end_quietly();
     let results = Pool::new(4).map(square, &[1, 2, 3, 4, 5])?;
     println!("{results:?}");
     Ok(())

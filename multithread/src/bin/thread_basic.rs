@@ -1,8 +1,10 @@
 //! 多线程 · 基本示例 (threading basics): start five threads, then wait for all of them.
 //!
 //! Python's `threading.Thread(target=worker, args=(i,))`, `start()` and `join()` become
-//! `thread::Builder::spawn(move || worker(i))` and `JoinHandle::join`. Each `println!`
-//! holds the stdout lock for its whole line, so lines never tear.
+//! `thread::spawn(move || worker(i))`, which starts the thread at once, and
+//! `JoinHandle::join`. Python's `print` writes the text and the line end in two writes, so
+//! with unbuffered output (`python3 -u`) one thread's line can run into another's;
+//! `println!` holds the stdout lock for its whole line, so lines never tear.
 //!
 //! Run: `cargo run -p multithread --bin thread_basic`
 //!
@@ -19,21 +21,17 @@
 
 use std::thread;
 
-use anyhow::Context;
-
-fn main() -> anyhow::Result<()> {
+fn main() {
+    shared::closed_stdout::end_quietly();
     let mut threads = Vec::new();
     for i in 0..5 {
-        let t = thread::Builder::new()
-            .spawn(move || worker(i))
-            .with_context(|| format!("starting thread {i}"))?;
+        let t = thread::spawn(move || worker(i));
         threads.push(t);
     }
     for t in threads {
         t.join().expect("a worker thread panicked");
     }
     println!("All threads have finished.");
-    Ok(())
 }
 
 /// The task each thread runs.

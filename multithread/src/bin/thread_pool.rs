@@ -6,8 +6,8 @@
 //! own (`shared/src/thread_pool.rs`, one file to copy) rather than rayon: rayon is a
 //! work-stealing scheduler for data-parallel loops (`par_iter`), while this is the
 //! executor the Python code describes, a queue of jobs and `n` threads taking them, in
-//! about a hundred lines. Dropping the pool joins its threads, as leaving the `with`
-//! block does.
+//! under a hundred lines of code. Dropping the pool joins its threads, as leaving the
+//! `with` block does.
 //!
 //! Run: `cargo run -p multithread --bin thread_pool`
 //!
@@ -20,6 +20,7 @@
 use shared::ThreadPool;
 
 fn main() {
+    shared::closed_stdout::end_quietly();
     let results = {
         let executor = ThreadPool::new(4);
         executor.map(square, [1, 2, 3, 4, 5])

@@ -2,10 +2,12 @@
 //!
 //! Python subclasses `threading.Thread` and overrides `run`; `start()` comes from the base
 //! class. Rust has no inheritance: the base class becomes a trait with a required `run`
-//! and a provided `start`. The Python original crashes with an `AssertionError` because
-//! its `__init__` calls `threading.Thread(self)` (building a second, unrelated thread)
-//! instead of `super().__init__()`; here a type is a thread only by implementing the trait,
-//! so there is no base initialiser to forget.
+//! and a provided `start`. The Python original never starts a thread: its `__init__` calls
+//! `threading.Thread(self)` where it means `super().__init__()`, which passes `self` as
+//! `Thread`'s first parameter, `group`, and that constructor fails at once with
+//! `AssertionError: group argument must be None for now`, at `MyThread(0)`, before anything
+//! is printed. Here a type is a thread only by implementing the trait, so there is no base
+//! initialiser to call wrongly or to forget.
 //!
 //! Run: `cargo run -p multithread --bin thread_subclass`
 //!
@@ -20,24 +22,19 @@
 //! All threads have finished.
 //! ```
 
-use std::io;
 use std::thread::{self, JoinHandle};
 
-use anyhow::Context;
-
-fn main() -> anyhow::Result<()> {
+fn main() {
+    shared::closed_stdout::end_quietly();
     let mut threads = Vec::new();
     for i in 0..5 {
-        let t = MyThread::new(i)
-            .start()
-            .with_context(|| format!("starting thread {i}"))?;
+        let t = MyThread::new(i).start();
         threads.push(t);
     }
     for t in threads {
         t.join().expect("a thread panicked");
     }
     println!("All threads have finished.");
-    Ok(())
 }
 
 struct MyThread {
@@ -60,7 +57,8 @@ impl Thread for MyThread {
 trait Thread: Send + Sized + 'static {
     fn run(&self);
 
-    fn start(self) -> io::Result<JoinHandle<()>> {
-        thread::Builder::new().spawn(move || self.run())
+    /// Runs `run` on a new thread, as `thread::spawn` does.
+    fn start(self) -> JoinHandle<()> {
+        thread::spawn(move || self.run())
     }
 }

@@ -3,7 +3,7 @@
 
 use super::{Case, Env};
 use crate::expect::{Block, Expect, Line, Prop, exact, pattern};
-use crate::http_server::{PAGES, page_body};
+use crate::http_server::{NOT_UTF8_BODY, PAGES, page_body};
 
 /// A refused connection, as the end of the error's chain says it. Windows words it in the
 /// user's language, so there only its code (WSAECONNREFUSED) is matched.
@@ -65,6 +65,18 @@ pub fn cases(env: &Env) -> Vec<Case> {
                 ])])
                 .code(1)
                 .wall(0.9, 2.1),
+        ),
+        // A body that is not UTF-8 is printed as the bytes that came (shown here as
+        // `\xNN` escapes, see `exec::decode`), not altered with U+FFFD, and is no failure.
+        with_args(
+            "async_fetch/not-utf8",
+            "async_fetch",
+            vec![page(2), format!("{}/not-utf8", env.http)],
+            Expect::stdout([Block::ordered([
+                body(2),
+                exact(crate::exec::decode(NOT_UTF8_BODY).trim_end()),
+            ])])
+            .wall(0.4, 2.1),
         ),
         with_args(
             "async_fetch/not-a-url",
@@ -222,6 +234,23 @@ mod tests {
             .collect();
         let err = semaphore().check(&run(&out)).unwrap_err();
         assert!(err.contains("at most 1 worker(s) ran at once"), "{err}");
+    }
+
+    #[test]
+    fn a_body_printed_with_replacement_characters_fails() {
+        let env = Env::offline();
+        let case = cases(&env)
+            .into_iter()
+            .find(|c| c.name == "async_fetch/not-utf8")
+            .unwrap();
+        assert_eq!(case.args[1], format!("{}/not-utf8", env.http));
+        let as_fetched = [page_body(2).as_bytes(), NOT_UTF8_BODY].concat();
+        let out = crate::exec::decode(&as_fetched);
+        assert!(out.contains("caf\\xE9"), "{out}");
+        case.expect.check(&run(&out)).unwrap();
+        let lossy = String::from_utf8_lossy(&as_fetched);
+        let err = case.expect.check(&run(&lossy)).unwrap_err();
+        assert!(err.contains("stdout line 2"), "{err}");
     }
 
     #[test]

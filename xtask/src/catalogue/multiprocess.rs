@@ -40,5 +40,17 @@ pub fn cases() -> Vec<Case> {
                 Block::ordered(lines(|i| format!("Consumed {i}"))),
             ]),
         ),
+        // Each reply comes back before the next number goes out, and the child sees the
+        // end only after the parent has printed and closed: one order only.
+        Case::new(
+            "process_pipe",
+            Expect::stdout([Block::ordered([
+                exact("Sent 1, got back 1"),
+                exact("Sent 2, got back 4"),
+                exact("Sent 3, got back 9"),
+                exact("Child: the parent closed its end"),
+                exact("Done"),
+            ])]),
+        ),
     ]
 }

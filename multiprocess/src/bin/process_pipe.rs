@@ -1,0 +1,56 @@
+//! 进程间通信 (communication between processes) with a pipe. The tutorial says
+//! "可以使用Queue, Pipe等方法进行进程间通信" ("use Queue, Pipe and so on") but shows only
+//! the queue; this is the pipe. The parent sends 1, 2 and 3 to a child, which sends back
+//! each square; then the parent closes its end, the child's `recv` sees it, and both end.
+//!
+//! Python's `parent_conn, child_conn = multiprocessing.Pipe()` becomes
+//! [`shared::Pipe`]`::new()?.split()`: two connected ends that each `send` and `recv` any
+//! serde type, the child's end handed over with
+//! [`Process::start_with`](shared::Process::start_with) (Python's `args=`). The same
+//! program in Python 3.11 on Linux prints the three `Sent` lines and then hangs: with the
+//! `fork` start method (Linux's default before Python 3.14) the child inherits a copy of
+//! the parent's end as well, so the parent's `close()` does not close the pipe and the
+//! child's `recv()` never raises `EOFError`; the child would have to close its copy by
+//! hand. Here an end is open only in the process it was handed to, so the child's `recv`
+//! returns `None` as soon as the parent drops its end.
+//!
+//! Run: `cargo run -p multiprocess --bin process_pipe`
+//!
+//! Prints:
+//!
+//! ```text
+//! Sent 1, got back 1
+//! Sent 2, got back 4
+//! Sent 3, got back 9
+//! Child: the parent closed its end
+//! Done
+//! ```
+
+use std::io;
+
+use anyhow::Context;
+use shared::Process;
+use shared::pipe::{Connection, Pipe};
+
+fn main() -> anyhow::Result<()> {
+    shared::closed_stdout::end_quietly();
+    let (mut parent_conn, child_conn) = Pipe::new().context("opening the pipe")?.split();
+    let p = Process::start_with(child_conn, squarer)?;
+    for n in 1..=3 {
+        parent_conn.send(&n)?;
+        let square = parent_conn.recv()?.context("the child closed its end")?;
+        println!("Sent {n}, got back {square}");
+    }
+    drop(parent_conn); // Python's `close()`
+    p.join()?;
+    println!("Done");
+    Ok(())
+}
+
+fn squarer(mut conn: Connection<i32>) -> io::Result<()> {
+    while let Some(n) = conn.recv()? {
+        conn.send(&(n * n))?;
+    }
+    println!("Child: the parent closed its end");
+    Ok(())
+}
