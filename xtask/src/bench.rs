@@ -470,6 +470,12 @@ struct Contender<'a> {
 
 /// Runs every selected row, writes the report; `Ok(true)` when every run's result was right.
 pub fn run(options: &Options) -> anyhow::Result<bool> {
+    if !cfg!(target_os = "linux") {
+        bail!(
+            "cargo xtask bench runs on Linux only: it reads peak memory as Linux reports it \
+             (wait4's ru_maxrss in KiB) and the machine from /proc"
+        );
+    }
     let paths = paths()?;
     build()?;
     let python = python_version();

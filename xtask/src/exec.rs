@@ -1,15 +1,17 @@
-//! Runs one example process with a time limit, in a process group of its own so that
-//! a hung example and anything it started can be killed together.
+//! Runs one example process with a time limit. On Unix it leads a process group of its
+//! own, so that a hung example and anything it started are killed together. Windows
+//! gives it no group here: only the example itself can be killed, and a process it left
+//! running shows only if it still holds the example's output open.
 
 use std::io::{self, Read};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
+/// How long the output pipes may stay open after the example has exited (and, on Unix,
+/// its group was killed): open longer, a process outside our reach still holds them.
+pub const PIPES_CLOSE_WITHIN: Duration = Duration::from_secs(5);
 
 /// What a finished (or killed) run did.
 #[derive(Debug)]
@@ -23,23 +25,27 @@ pub struct Outcome {
     /// It was still running at its time limit and was killed.
     pub timed_out: bool,
     /// Processes it started were still running after it exited (they were killed).
+    /// Unix only: on Windows this is always false.
     pub left_behind: bool,
+    /// A process it started still held its stdout or stderr open [`PIPES_CLOSE_WITHIN`]
+    /// after it exited, and could not be killed; what it printed could not be read whole.
+    pub output_held: bool,
 }
 
 pub fn run(program: &Path, args: &[String], timeout: Duration) -> io::Result<Outcome> {
     let start = Instant::now();
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
         // A failing example prints `Error: ...`; with these set, anyhow adds a backtrace.
         .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .spawn()?;
+        .env_remove("RUST_LIB_BACKTRACE");
+    tree::isolate(&mut command);
+    let mut child = command.spawn()?;
     let pid = child.id();
-    let group = Pid::from_raw(pid as i32);
     let stdout = reader(child.stdout.take());
     let stderr = reader(child.stderr.take());
 
@@ -50,19 +56,21 @@ pub fn run(program: &Path, args: &[String], timeout: Duration) -> io::Result<Out
         }
         if start.elapsed() >= timeout {
             timed_out = true;
-            let _ = killpg(group, Signal::SIGKILL);
+            tree::kill(&mut child);
             break child.wait()?;
         }
         thread::sleep(Duration::from_millis(2));
     };
     let wall = start.elapsed();
-    // Signal 0 only asks whether any process of the group is left.
-    let left_behind = !timed_out && killpg(group, None).is_ok();
-    let _ = killpg(group, Signal::SIGKILL);
+    let left_behind = !timed_out && tree::any_left(&child);
+    tree::kill(&mut child);
+    let deadline = Instant::now() + PIPES_CLOSE_WITHIN;
+    let (stdout, stderr) = (finish(stdout, deadline), finish(stderr, deadline));
 
     Ok(Outcome {
-        stdout: stdout.join().expect("output reader panicked"),
-        stderr: stderr.join().expect("output reader panicked"),
+        output_held: stdout.is_none() || stderr.is_none(),
+        stdout: stdout.unwrap_or_default(),
+        stderr: stderr.unwrap_or_default(),
         code: status.code(),
         wall,
         pid,
@@ -96,10 +104,85 @@ pub fn decode(bytes: &[u8]) -> String {
     text
 }
 
+/// What a [`reader`] read, once its pipe has closed; `None` if it is still open at
+/// `deadline` (the thread is then left to end when the pipe closes).
+fn finish(reader: thread::JoinHandle<String>, deadline: Instant) -> Option<String> {
+    while !reader.is_finished() {
+        if Instant::now() >= deadline {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(2));
+    }
+    Some(reader.join().expect("output reader panicked"))
+}
+
+/// The example and the processes it starts, as one group that signals reach together.
+#[cfg(unix)]
+mod tree {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Child, Command};
+
+    use nix::sys::signal::{Signal, killpg};
+    use nix::unistd::Pid;
+
+    /// Starts the example as the leader of a new process group, which its children join.
+    pub fn isolate(command: &mut Command) {
+        command.process_group(0);
+    }
+
+    /// Kills every process of the group, the example's own too if it still runs.
+    pub fn kill(child: &mut Child) {
+        let _ = killpg(group(child), Signal::SIGKILL);
+    }
+
+    /// Whether any process of the group is left (signal 0 only asks).
+    pub fn any_left(child: &Child) -> bool {
+        killpg(group(child), None).is_ok()
+    }
+
+    fn group(child: &Child) -> Pid {
+        Pid::from_raw(child.id() as i32)
+    }
+}
+
+/// Windows: std starts no process group or job, so the example is a tree of one.
+#[cfg(not(unix))]
+mod tree {
+    use std::process::{Child, Command};
+
+    pub fn isolate(_: &mut Command) {}
+
+    pub fn kill(child: &mut Child) {
+        let _ = child.kill();
+    }
+
+    /// Cannot tell: a process the example started is seen only through its output pipes.
+    pub fn any_left(_: &Child) -> bool {
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
+    #[test]
+    fn a_pipe_held_open_is_given_up_on_at_the_deadline() {
+        let (pipe, mut writer) = io::pipe().unwrap();
+        writer.write_all(b"partial").unwrap();
+        let soon = Instant::now() + Duration::from_millis(200);
+        assert_eq!(finish(reader(Some(pipe)), soon), None);
+        assert!(Instant::now() < soon + Duration::from_secs(2));
+
+        let (pipe, mut writer) = io::pipe().unwrap();
+        writer.write_all(b"whole").unwrap();
+        drop(writer);
+        let later = Instant::now() + Duration::from_secs(10);
+        assert_eq!(finish(reader(Some(pipe)), later).as_deref(), Some("whole"));
+    }
+
+    #[cfg(unix)]
     #[test]
     fn captures_output_and_exit_code() {
         let args = [
@@ -112,7 +195,7 @@ mod tests {
             ("out\n", "err\n")
         );
         assert_eq!(out.code, Some(3));
-        assert!(!out.timed_out && !out.left_behind);
+        assert!(!out.timed_out && !out.left_behind && !out.output_held);
     }
 
     #[test]
@@ -124,6 +207,7 @@ mod tests {
         assert_eq!(decode("caf\u{FFFD}".as_bytes()), "caf\u{FFFD}");
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_hung_run_is_killed_at_its_limit() {
         let args = ["-c".to_string(), "echo started; sleep 30".to_string()];
@@ -134,6 +218,7 @@ mod tests {
         assert!(out.wall < Duration::from_secs(5), "{:?}", out.wall);
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_process_left_running_is_reported_and_killed() {
         let args = [
@@ -142,12 +227,17 @@ mod tests {
         ];
         let out = run(Path::new("sh"), &args, Duration::from_secs(10)).unwrap();
         assert!(out.left_behind);
-        let orphan: i32 = out.stdout.trim().parse().unwrap();
-        thread::sleep(Duration::from_millis(100));
-        let status = std::fs::read_to_string(format!("/proc/{orphan}/stat")).unwrap_or_default();
-        assert!(
-            status.is_empty() || status.contains(") Z "),
-            "orphan {orphan} still runs: {status}"
-        );
+        // Killed: gone, or a zombie its new parent has yet to reap (/proc tells those apart).
+        #[cfg(target_os = "linux")]
+        {
+            let orphan: i32 = out.stdout.trim().parse().unwrap();
+            thread::sleep(Duration::from_millis(100));
+            let status =
+                std::fs::read_to_string(format!("/proc/{orphan}/stat")).unwrap_or_default();
+            assert!(
+                status.is_empty() || status.contains(") Z "),
+                "orphan {orphan} still runs: {status}"
+            );
+        }
     }
 }

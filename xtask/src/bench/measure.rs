@@ -9,17 +9,8 @@
 //! (see its header), which does the `wait4` and reports the wall time and the peak.
 
 use std::io;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
-
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
-
-use crate::exec;
+use std::time::Duration;
 
 /// One finished (or killed) run.
 #[derive(Debug)]
@@ -35,6 +26,10 @@ pub struct Sample {
 }
 
 /// The `bench_run` binary, and the file it writes its measurement to.
+#[cfg_attr(
+    not(unix),
+    expect(dead_code, reason = "only the Unix `run` starts the launcher")
+)]
 pub struct Launcher<'a> {
     pub exe: &'a Path,
     pub report: &'a Path,
@@ -42,12 +37,24 @@ pub struct Launcher<'a> {
 
 /// Runs `program` through `launcher`, if given, else straight from this process (then the
 /// peak memory is at least this process's own resident size).
+#[cfg(unix)]
 pub fn run(
     launcher: Option<&Launcher<'_>>,
     program: &Path,
     args: &[String],
     timeout: Duration,
 ) -> io::Result<Sample> {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc;
+    use std::thread;
+    use std::time::Instant;
+
+    use nix::sys::signal::{Signal, killpg};
+    use nix::unistd::Pid;
+
+    use crate::exec;
+
     let mut command = match launcher {
         Some(l) => {
             let _ = std::fs::remove_file(l.report);
@@ -103,7 +110,22 @@ pub fn run(
     })
 }
 
+/// Elsewhere (Windows) there is no `wait4`; `bench::run` refuses before it gets here.
+#[cfg(not(unix))]
+pub fn run(
+    _launcher: Option<&Launcher<'_>>,
+    _program: &Path,
+    _args: &[String],
+    _timeout: Duration,
+) -> io::Result<Sample> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "measuring a run needs wait4, which this system lacks",
+    ))
+}
+
 /// Reaps `pid`; its wait status and `ru_maxrss` (KiB on Linux).
+#[cfg(unix)]
 fn wait4(pid: i32) -> io::Result<(i32, u64)> {
     let mut status = 0;
     // SAFETY: `rusage` is a struct of integers, for which all-zero bytes are a valid value.
@@ -122,7 +144,7 @@ fn wait4(pid: i32) -> io::Result<(i32, u64)> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 
