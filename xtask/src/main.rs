@@ -3,7 +3,7 @@
 //! - `cargo xtask verify [--repeat N] [--jobs N] [NAME...]`: build every example, run them
 //!   concurrently and check what each prints against its expectation.
 //! - `cargo xtask bench [--quick] [--runs N] [ROW...]`: each pattern at scale, Rust against
-//!   Python and the best Rust peer; writes target/bench/report.md and a chart.
+//!   Python and its Rust peers; writes target/bench/report.md and a chart.
 
 mod bench;
 mod catalogue;
@@ -27,8 +27,8 @@ tasks:
       build every example, run each (N times) and check its output;
       NAME runs only the examples with that binary or case name
   bench [--quick] [--runs N] [ROW...]
-      time each pattern at scale (release build), Rust against Python and the
-      best Rust peer; writes target/bench/report.md and speedup.svg;
+      time each pattern at scale (release build), Rust against Python and its
+      Rust peers; writes target/bench/report.md and speedup.svg;
       --quick: small sizes, a smoke test; ROW runs only those rows";
 
 fn main() -> ExitCode {
