@@ -21,6 +21,10 @@ const WINDOW: usize = 64;
 
 fn main() -> anyhow::Result<()> {
     procspawn::init();
+    // SAFETY: the functions this binary spawns (`square`, `squares`) are in the binary
+    // itself, not in a shared library: what procspawn's `safe-shared-libraries` feature,
+    // left out of the build (see the root Cargo.toml), would otherwise check per call.
+    unsafe { procspawn::assert_spawn_is_safe() };
     let (name, n) = workload_args()?;
     let result = match name.as_str() {
         "procspawn_map" => procspawn_map(n)?,
