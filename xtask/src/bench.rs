@@ -201,7 +201,20 @@ pub static ROWS: &[Row] = &[
                     workload: "procspawn_map",
                 },
                 target: Some(3.0),
-                note: "PROCSPAWN",
+                note: "procspawn's `Pool` keeps 4 workers, each this binary executed again \
+                       (`execve`, then `procspawn::init` connects it back through \
+                       ipc-channel), and a job is a serde call: its argument goes to a worker \
+                       and its result comes back, each postcard-encoded in an ipc-channel \
+                       message on a Unix socket. One job per item, procspawn's own unit, is a \
+                       round trip of several messages, two of them carrying the job's new \
+                       channels as file descriptors: about PER_JOB µs a job \
+                       (`bench_procspawn procspawn_each 20000`), and a million jobs submitted \
+                       at once run out of file descriptors. So the row sends what a user \
+                       would, one batch of items per worker. What bounds it then is moving \
+                       the data: each batch and its squares are encoded, sent through a \
+                       socket in fragments, put together again and decoded, and perf finds \
+                       about 40% of the cycles in page faults on the fresh buffers that \
+                       takes; serde and copying are most of the rest.",
             },
             Peer {
                 kind: Kind::Limit,
@@ -312,7 +325,13 @@ pub static ROWS: &[Row] = &[
                     workload: "ipc_channel",
                 },
                 target: Some(2.0),
-                note: "IPCCHANNEL",
+                note: "Its natural use, one `send` per item: a postcard encode into a new \
+                       `Vec`, then one `sendmsg` of a `SOCK_SEQPACKET` packet (a 16-byte \
+                       header and the 1-3 byte varint); the parent makes one `recvmsg` per \
+                       item and decodes it (perf counts 1 000 000 of each). The kernel \
+                       allocates, fills, queues and frees a socket buffer per packet: about \
+                       6 µs of CPU an item, 90% of it in the kernel, where the queue makes \
+                       one `write` per 64 KiB of items.",
             },
             Peer {
                 kind: Kind::Limit,
