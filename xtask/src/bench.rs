@@ -203,18 +203,20 @@ pub static ROWS: &[Row] = &[
                 target: Some(3.0),
                 note: "procspawn's `Pool` keeps 4 workers, each this binary executed again \
                        (`execve`, then `procspawn::init` connects it back through \
-                       ipc-channel), and a job is a serde call: its argument goes to a worker \
-                       and its result comes back, each postcard-encoded in an ipc-channel \
-                       message on a Unix socket. One job per item, procspawn's own unit, is a \
-                       round trip of several messages, two of them carrying the job's new \
-                       channels as file descriptors: about PER_JOB µs a job \
-                       (`bench_procspawn procspawn_each 20000`), and a million jobs submitted \
-                       at once run out of file descriptors. So the row sends what a user \
-                       would, one batch of items per worker. What bounds it then is moving \
-                       the data: each batch and its squares are encoded, sent through a \
-                       socket in fragments, put together again and decoded, and perf finds \
-                       about 40% of the cycles in page faults on the fresh buffers that \
-                       takes; serde and copying are most of the rest.",
+                       ipc-channel); starting and stopping them takes about 11 ms (`perf \
+                       stat` of `bench_procspawn procspawn_map 0`). A job is a serde call: \
+                       its argument goes to a worker and its result comes back, each \
+                       postcard-encoded in an ipc-channel message on a Unix socket. One job \
+                       per item, procspawn's own unit, is a round trip of several messages, \
+                       two of them carrying the job's new channels as file descriptors: \
+                       about 70 µs a job (1.4 s for `bench_procspawn procspawn_each 20000`), \
+                       over a minute for a million, and a million jobs submitted at once run \
+                       out of file descriptors. So the row sends batches, as a user would: \
+                       16 per worker, the fastest of 1 to 64 per worker here. What bounds it \
+                       then is moving the data, which `shared::Pool` skips on the way in (its \
+                       forked workers already have the items): perf finds about 30% of the \
+                       cycles in serde (mostly decoding), 20% in copies, 15% in page faults \
+                       on fresh buffers and 10% in the socket calls.",
             },
             Peer {
                 kind: Kind::Limit,
@@ -328,7 +330,7 @@ pub static ROWS: &[Row] = &[
                 note: "Its natural use, one `send` per item: a postcard encode into a new \
                        `Vec`, then one `sendmsg` of a `SOCK_SEQPACKET` packet (a 16-byte \
                        header and the 1-3 byte varint); the parent makes one `recvmsg` per \
-                       item and decodes it (perf counts 1 000 000 of each). The kernel \
+                       item and decodes it (perf counts exactly one of each per item). The kernel \
                        allocates, fills, queues and frees a socket buffer per packet: about \
                        6 µs of CPU an item, 90% of it in the kernel, where the queue makes \
                        one `write` per 64 KiB of items.",
@@ -347,13 +349,15 @@ pub static ROWS: &[Row] = &[
                        costs.",
             },
         ],
-        note: "`shared::Queue` writes each item as a frame, a 4-byte length and then postcard's \
-               1-3 byte varint, buffers 64 KiB of frames and writes them under a writers' lock \
-               in shared memory (one uncontended compare-and-swap per 64 KiB), so that several \
-               producers never tear each other's frames. That is still fewer bytes than the \
-               pipe's (about 7 MB against 8) for as few syscalls; its extra cost is an encode \
-               and a decode per item. The length per item is what the simple framing costs: \
-               the payload alone is about 3 MB.",
+        note: "`shared::Queue` writes each item as a frame, a 4-byte length and then \
+               postcard's 1-3 byte varint, into a 64 KiB buffer that goes out under a \
+               writers' lock in shared memory (one uncontended compare-and-swap per 64 \
+               KiB), so that several producers never tear each other's frames: about 7 MB \
+               of frames in 108 `write`s, taken in 217 `read`s (strace), fewer bytes than \
+               the pipe's 8 MB. Syscalls do not bound it, then; the work per item does: \
+               perf puts over 40% of the cycles in the producer's `put` (a frame pushed, \
+               the item encoded) and about 30% in the consumer's `get` and postcard's \
+               decode, where the pipe copies 8 bytes each side.",
     },
     Row {
         name: "async_tasks",
