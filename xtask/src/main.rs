@@ -3,7 +3,7 @@
 //! - `cargo xtask verify [--repeat N] [--jobs N] [NAME...]`: build every example, run them
 //!   concurrently and check what each prints against its expectation.
 //! - `cargo xtask bench [--quick] [--runs N] [ROW...]`: each pattern at scale, Rust against
-//!   Python and the best Rust peer; writes target/bench/report.md and a chart.
+//!   Python and its Rust peers; writes target/bench/report.md and a chart.
 //! - `cargo xtask export NAME DIR`, `cargo xtask export --all DIR`: an example as a Cargo
 //!   project of its own, with the `shared` modules it needs.
 //! - `cargo xtask timeline [NAME...] | --gallery | -- CMD ARGS...`: trace each example (or
@@ -33,8 +33,8 @@ tasks:
       build every example, run each (N times) and check its output;
       NAME runs only the examples with that binary or case name
   bench [--quick] [--runs N] [ROW...]
-      time each pattern at scale (release build), Rust against Python and the
-      best Rust peer; writes target/bench/report.md and speedup.svg;
+      time each pattern at scale (release build), Rust against Python and its
+      Rust peers; writes target/bench/report.md and speedup.svg;
       --quick: small sizes, a smoke test; ROW runs only those rows
   export NAME DIR | export --all DIR
       write example NAME (--all: every example, one folder each) into the new

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use super::{RowResult, Runs};
+use super::{Kind, Peer, RowResult, Runs};
 
 /// The machine a run was measured on.
 pub struct Machine {
@@ -89,9 +89,13 @@ impl RowResult {
         speedup(&self.rust, &self.python)
     }
 
-    /// The peer's median time over Rust's (below 1: Rust is slower than the peer).
-    pub fn vs_peer(&self) -> Option<f64> {
-        speedup(&self.rust, self.peer.as_ref()?)
+    /// The peer of this kind, its runs, and its median time over Rust's (below 1: Rust
+    /// is slower than the peer), if both were measured.
+    pub fn peer(&self, kind: Kind) -> Option<(&'static Peer, &Runs, Option<f64>)> {
+        self.peers
+            .iter()
+            .find(|(p, _)| p.kind == kind)
+            .map(|(p, runs)| (*p, runs, speedup(&self.rust, runs)))
     }
 }
 
@@ -128,46 +132,63 @@ pub struct Verdict {
     /// `None`: not measured (a side failed or was not run).
     pub met: Option<bool>,
     pub measured: String,
+    /// The peer the target is against, if it is against one.
+    pub peer: Option<&'static Peer>,
+}
+
+impl Verdict {
+    /// `ratio` (the other side's time over Rust's) checked against `min`, shown by `show`.
+    fn check(
+        what: String,
+        ratio: Option<f64>,
+        min: f64,
+        show: fn(f64) -> String,
+        peer: Option<&'static Peer>,
+    ) -> Verdict {
+        let (met, measured) = match ratio {
+            Some(x) if x >= min => (Some(true), show(x)),
+            Some(x) => (
+                Some(false),
+                format!("{}, short by {}", show(x), fmt_ratio(min / x)),
+            ),
+            None => (None, "not measured".to_string()),
+        };
+        Verdict {
+            what,
+            met,
+            measured,
+            peer,
+        }
+    }
 }
 
 pub fn verdicts(r: &RowResult) -> Vec<Verdict> {
-    let t = &r.row.target;
-    let mut out = Vec::new();
-    let what = if t.vs_python > 1.0 {
-        format!("≥ {}× faster than Python", t.vs_python)
+    let target = r.row.vs_python;
+    let what = if target > 1.0 {
+        format!("≥ {target}× faster than Python")
     } else {
         "faster than Python".to_string()
     };
-    out.push(match r.vs_python() {
-        Some(x) => Verdict {
+    let mut out = vec![Verdict::check(what, r.vs_python(), target, fmt_ratio, None)];
+    for (peer, runs) in &r.peers {
+        let Some(min) = peer.target else { continue };
+        let label = peer.rust.label;
+        // 3.0 reads "≥ 3× procspawn Pool's throughput", 0.5 "≥ 50% of ...".
+        let (what, show): (String, fn(f64) -> String) = if min >= 1.0 {
+            (format!("≥ {min}× {label}'s throughput"), fmt_ratio)
+        } else {
+            (
+                format!("≥ {:.0}% of {label}'s throughput", min * 100.0),
+                |x| format!("{:.0}%", x * 100.0),
+            )
+        };
+        out.push(Verdict::check(
             what,
-            met: Some(x >= t.vs_python),
-            measured: if x >= t.vs_python {
-                fmt_ratio(x)
-            } else {
-                format!("{}, short by {}", fmt_ratio(x), fmt_ratio(t.vs_python / x))
-            },
-        },
-        None => Verdict {
-            what,
-            met: None,
-            measured: "not measured".to_string(),
-        },
-    });
-    if let (Some(min), Some(peer)) = (t.vs_peer, &r.peer) {
-        let what = format!("≥ {:.0}% of the {}'s throughput", min * 100.0, peer.label);
-        out.push(match r.vs_peer() {
-            Some(x) => Verdict {
-                what,
-                met: Some(x >= min),
-                measured: format!("{:.0}%", x * 100.0),
-            },
-            None => Verdict {
-                what,
-                met: None,
-                measured: "not measured".to_string(),
-            },
-        });
+            speedup(&r.rust, runs),
+            min,
+            show,
+            Some(peer),
+        ));
     }
     out
 }
@@ -181,21 +202,28 @@ fn verdict_cell(v: &Verdict) -> String {
     format!("{}: {mark} ({})", v.what, v.measured)
 }
 
-/// The results as a Markdown table.
+/// The results as a Markdown table: Rust, Python, then the same-model peer and the limit,
+/// each with its median, peak memory and ratio.
 pub fn table(results: &[RowResult]) -> String {
     let mut out = String::from(
         "| pattern | workload | Rust: median · peak RSS | Python: median · peak RSS \
-         | Rust vs Python | Rust peer: median · peak RSS | Rust vs peer | target |\n\
-         |---|---|---|---|---:|---|---:|---|\n",
+         | Rust vs Python | same-model peer: median · peak RSS | Rust vs it \
+         | limit: median · peak RSS | Rust vs it | target |\n\
+         |---|---|---|---|---:|---|---:|---|---:|---|\n",
     );
     for r in results {
-        let peer = r
-            .peer
-            .as_ref()
-            .map_or("–".to_string(), |p| format!("{}: {}", p.label, cell(p)));
+        let peer = |kind| match r.peer(kind) {
+            Some((p, runs, ratio)) => (
+                format!("{}: {}", p.rust.label, cell(runs)),
+                ratio.map_or("–".to_string(), peer_words),
+            ),
+            None => ("–".to_string(), "–".to_string()),
+        };
+        let (same, vs_same) = peer(Kind::SameModel);
+        let (limit, vs_limit) = peer(Kind::Limit);
         let _ = writeln!(
             out,
-            "| {} | {} | {}: {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {}: {} | {} | {} | {same} | {vs_same} | {limit} | {vs_limit} | {} |",
             r.row.pattern,
             (r.row.workload)(r.n),
             r.rust.label,
@@ -203,8 +231,6 @@ pub fn table(results: &[RowResult]) -> String {
             cell(&r.python),
             r.vs_python()
                 .map_or("–".to_string(), |x| format!("**{}**", fmt_ratio(x))),
-            peer,
-            r.vs_peer().map_or("–".to_string(), peer_words),
             verdicts(r)
                 .iter()
                 .map(verdict_cell)
@@ -232,6 +258,9 @@ pub fn targets(results: &[RowResult]) -> String {
             );
             if v.met == Some(false) {
                 let _ = writeln!(out, "  - what bounds it: {}", r.row.note);
+                if let Some(peer) = v.peer {
+                    let _ = writeln!(out, "  - what bounds {}: {}", peer.rust.label, peer.note);
+                }
             }
         }
     }
@@ -277,17 +306,27 @@ pub fn markdown(
     out.push_str(&targets(results));
     out.push_str("\n## Why each row is where it is\n\n");
     for r in results {
-        let peer = match (&r.peer, r.vs_peer()) {
-            (Some(p), Some(x)) => format!(" Against {}: {}.", p.label, peer_words(x)),
-            _ => String::new(),
-        };
-        let _ = writeln!(out, "- **{}**: {}{peer}", r.row.pattern, r.row.note);
+        let _ = writeln!(
+            out,
+            "- **{}** ({}): {}",
+            r.row.pattern, r.rust.label, r.row.note
+        );
+        for (peer, runs) in &r.peers {
+            let measured = match speedup(&r.rust, runs) {
+                Some(x) => format!(" Rust against it: {}.", peer_words(x)),
+                None => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "  - {} ({}): {}{measured}",
+                peer.rust.label,
+                peer.kind.name(),
+                peer.note
+            );
+        }
     }
     for r in results {
-        for runs in [Some(&r.rust), Some(&r.python), r.peer.as_ref()]
-            .into_iter()
-            .flatten()
-        {
+        for runs in r.all_runs() {
             if let Some(why) = &runs.failure {
                 let _ = writeln!(
                     out,
@@ -323,7 +362,8 @@ pub struct Bar {
     pub vs_python: Option<f64>,
     pub target: f64,
     pub met: Option<bool>,
-    pub peer: Option<(String, f64)>,
+    /// Each measured peer: its kind, its label, its median time over Rust's.
+    pub peers: Vec<(Kind, String, f64)>,
 }
 
 pub fn bars(results: &[RowResult]) -> Vec<Bar> {
@@ -333,20 +373,109 @@ pub fn bars(results: &[RowResult]) -> Vec<Bar> {
             label: r.row.pattern.to_string(),
             sublabel: (r.row.workload)(r.n),
             vs_python: r.vs_python(),
-            target: r.row.target.vs_python,
+            target: r.row.vs_python,
             met: verdicts(r).first().and_then(|v| v.met),
-            peer: r
-                .peer
-                .as_ref()
-                .zip(r.vs_peer())
-                .map(|(p, x)| (p.label.clone(), x)),
+            peers: r
+                .peers
+                .iter()
+                .filter_map(|(p, runs)| {
+                    Some((p.kind, p.rust.label.to_string(), speedup(&r.rust, runs)?))
+                })
+                .collect(),
         })
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::ROWS;
     use super::*;
+
+    fn runs(label: &str, millis: &[u64]) -> Runs {
+        Runs {
+            label: label.to_string(),
+            walls: millis.iter().map(|&m| Duration::from_millis(m)).collect(),
+            max_rss_kib: 2048,
+            ..Runs::default()
+        }
+    }
+
+    /// The pool row with Rust at 10 ms, Python at `python` ms and its peers at `peers` ms.
+    fn pool_result(python: u64, peers: [u64; 2]) -> RowResult {
+        let row = ROWS.iter().find(|r| r.name == "pool_map").unwrap();
+        RowResult {
+            row,
+            n: 1_000_000,
+            rust: runs("shared::Pool", &[10, 10, 11]),
+            python: runs("Python", &[python]),
+            peers: row
+                .peers
+                .iter()
+                .zip(peers)
+                .map(|(p, ms)| (p, runs(p.rust.label, &[ms])))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn each_peer_target_is_checked_and_a_miss_says_what_bounds_both() {
+        // Python 40× slower, procspawn 5× slower, rayon 2× faster: every target met.
+        let met = verdicts(&pool_result(400, [50, 5]));
+        let shown: Vec<_> = met.iter().map(|v| (v.what.as_str(), v.met)).collect();
+        assert_eq!(
+            shown,
+            [
+                ("≥ 30× faster than Python", Some(true)),
+                ("≥ 3× procspawn Pool's throughput", Some(true)),
+                ("≥ 33% of rayon's throughput", Some(true)),
+            ]
+        );
+        assert_eq!(met[1].measured, "5.00×");
+        assert_eq!(met[2].measured, "50%");
+        // procspawn only 2× slower and rayon 4× faster: both peer targets missed.
+        let missed = pool_result(400, [20, 2]);
+        let v = verdicts(&missed);
+        assert_eq!(
+            v.iter().map(|v| v.met).collect::<Vec<_>>(),
+            [Some(true), Some(false), Some(false)]
+        );
+        assert_eq!(v[1].measured, "2.00×, short by 1.50×");
+        let text = targets(&[missed]);
+        assert_eq!(text.matches("**MISSED**").count(), 2, "{text}");
+        assert!(text.contains("what bounds procspawn Pool:"), "{text}");
+        assert!(text.contains("what bounds rayon:"), "{text}");
+    }
+
+    #[test]
+    fn the_table_gives_the_same_model_peer_and_the_limit_their_own_columns() {
+        let results = [pool_result(400, [50, 5])];
+        let text = table(&results);
+        let lines: Vec<&str> = text.lines().collect();
+        let columns = |line: &str| line.matches('|').count() - 1;
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].contains("same-model peer") && lines[0].contains("limit"));
+        assert!(lines.iter().all(|l| columns(l) == 10), "{text}");
+        let cells: Vec<&str> = lines[2].split(" | ").collect();
+        assert!(
+            cells[5].starts_with("procspawn Pool: 50.0 ms"),
+            "{}",
+            cells[5]
+        );
+        assert_eq!(cells[6], "5.00× (Rust 5.00× faster)");
+        assert!(cells[7].starts_with("rayon: 5.00 ms"), "{}", cells[7]);
+        assert_eq!(cells[8], "0.50× (Rust 2.00× slower)");
+        // A row without peers has dashes there.
+        let value = ROWS.iter().find(|r| r.name == "shared_value").unwrap();
+        let lone = RowResult {
+            row: value,
+            n: 10,
+            rust: runs("shared::Value", &[1]),
+            python: runs("Python", &[200]),
+            peers: Vec::new(),
+        };
+        let row = table(&[lone]).lines().nth(2).unwrap().to_string();
+        assert_eq!(row.matches("| – ").count(), 4, "{row}");
+    }
 
     #[test]
     fn ratios_and_times_are_formatted_for_reading() {
