@@ -92,9 +92,23 @@ pub fn cases(env: &Env) -> Vec<Case> {
             vec!["example.com".to_string()],
             Expect::stdout([])
                 .stderr([Block::ordered(error_lines(
-                    "`example.com` is not a URL (usage: async_fetch [http(s)://URL...])",
+                    "`example.com` is not a URL (usage: async_fetch [http://URL...])",
                     "relative URL without a base",
                 ))])
+                .code(1),
+        ),
+        // Built without TLS (like the tutorial's URLs, the server's are plain http): an
+        // https URL is refused before anything is fetched (page 2's body is not printed),
+        // saying what to add.
+        with_args(
+            "async_fetch/https",
+            "async_fetch",
+            vec![page(2), "https://127.0.0.1/".to_string()],
+            Expect::stdout([])
+                .stderr([Block::ordered([exact(
+                    "Error: `https://127.0.0.1/`: https is not built in; this client speaks \
+                     plain HTTP, like the tutorial's URLs (add reqwest's `rustls` feature for https)",
+                )])])
                 .code(1),
         ),
         // One item a second, each consumed before the next is produced (one thread: the

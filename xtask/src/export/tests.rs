@@ -347,7 +347,7 @@ fn process_pool_is_planned_with_what_pool_needs() {
     );
     let fetch = ws.plan("async_fetch").unwrap();
     assert!(!fetch.modules.contains(&"pool".to_string()));
-    assert_eq!(fetch.own_crates, ["anyhow", "reqwest", "rustls", "tokio"]);
+    assert_eq!(fetch.own_crates, ["anyhow", "reqwest", "tokio"]);
 }
 
 /// The workspace's target folder.
