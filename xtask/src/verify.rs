@@ -311,17 +311,18 @@ pub fn run_all(runs: &[(&Case, &Path)], repeat: usize, jobs: usize) -> usize {
             }
             let tally = &mut tallies[i];
             tally.done += 1;
-            match result {
-                Ok(wall) => tally.slowest = tally.slowest.max(wall),
-                Err(why) => {
-                    tally.failures += 1;
-                    let why = if repeat > 1 {
-                        format!("run {} of {repeat}:\n{why}", rep + 1)
-                    } else {
-                        why
-                    };
-                    tally.first_failure.get_or_insert(why);
-                }
+            let (wall, result) = result;
+            if let Some(wall) = wall {
+                tally.slowest = tally.slowest.max(wall);
+            }
+            if let Err(why) = result {
+                tally.failures += 1;
+                let why = if repeat > 1 {
+                    format!("run {} of {repeat}:\n{why}", rep + 1)
+                } else {
+                    why
+                };
+                tally.first_failure.get_or_insert(why);
             }
             if tally.done == repeat {
                 let name = if repeat > 1 {
@@ -355,10 +356,15 @@ pub fn run_all(runs: &[(&Case, &Path)], repeat: usize, jobs: usize) -> usize {
     passed
 }
 
-/// Runs a case once: its wall time if every check held, else what went wrong.
-fn run_case(case: &Case, exe: &Path) -> Result<Duration, String> {
-    let out: Outcome = exec::run(exe, &case.args, case.timeout)
-        .map_err(|e| format!("could not start {}: {e} (is it built?)", exe.display()))?;
+/// Runs a case once: its wall time (if it started), and what went wrong if a check failed.
+fn run_case(case: &Case, exe: &Path) -> (Option<Duration>, Result<(), String>) {
+    let out: Outcome = match exec::run(exe, &case.args, case.timeout) {
+        Ok(out) => out,
+        Err(e) => {
+            let why = format!("could not start {}: {e} (is it built?)", exe.display());
+            return (None, Err(why));
+        }
+    };
     let mut problems = Vec::new();
     if out.timed_out {
         problems.push(format!(
@@ -386,11 +392,12 @@ fn run_case(case: &Case, exe: &Path) -> Result<Duration, String> {
     }) {
         problems.push(diff);
     }
-    if problems.is_empty() {
-        Ok(out.wall)
+    let result = if problems.is_empty() {
+        Ok(())
     } else {
         Err(problems.join("\n"))
-    }
+    };
+    (Some(out.wall), result)
 }
 
 /// The ```text block of a source file's `//!` header: the output it shows a reader.
@@ -420,6 +427,28 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
     use std::fs;
+
+    /// A run that fails its check still reports how long it took (its row shows it); one
+    /// that cannot start has no time and says what to do.
+    #[cfg(unix)]
+    #[test]
+    fn a_failed_run_keeps_its_time_and_one_that_cannot_start_has_none() {
+        use crate::expect::{Block, Expect, exact};
+        let case = Case::new("sleep", Expect::stdout([Block::ordered([exact("never")])]));
+        let case = Case {
+            args: vec!["0.2".to_string()],
+            ..case
+        };
+        let (wall, result) = run_case(&case, Path::new("sleep"));
+        assert!(
+            wall.is_some_and(|w| w >= Duration::from_millis(200)),
+            "{wall:?}"
+        );
+        assert!(result.is_err());
+        let (wall, result) = run_case(&case, Path::new("/no/such/program"));
+        assert_eq!(wall, None);
+        assert!(result.unwrap_err().contains("is it built?"));
+    }
 
     #[test]
     fn options_parse_and_bad_ones_are_refused() {
