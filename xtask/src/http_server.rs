@@ -313,10 +313,16 @@ fn reason(status: u16) -> &'static str {
 mod tests {
     use super::*;
 
+    /// A connection to `addr` whose reads give up after 10 s, so no test can hang.
+    fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        Ok(stream)
+    }
+
     /// Sends `request` as is and returns the whole response, head and body.
     fn send(addr: SocketAddr, request: &str) -> io::Result<String> {
-        let mut stream = TcpStream::connect(addr)?;
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        let mut stream = connect(addr)?;
         stream.write_all(request.as_bytes())?;
         let mut response = String::new();
         stream.read_to_string(&mut response)?;
@@ -333,10 +339,7 @@ mod tests {
     #[test]
     fn not_utf8_serves_its_bytes_as_they_are() {
         let server = Server::start().unwrap();
-        let mut stream = TcpStream::connect(server.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
+        let mut stream = connect(server.addr).unwrap();
         let request = format!(
             "GET /not-utf8 HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
             server.addr
@@ -387,10 +390,7 @@ mod tests {
     fn pages_are_served_concurrently() {
         let server = Server::start().unwrap();
         let ask = |path: &str| {
-            let mut stream = TcpStream::connect(server.addr).unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_secs(10)))
-                .unwrap();
+            let mut stream = connect(server.addr).unwrap();
             write!(stream, "GET {path} HTTP/1.1\r\n\r\n").unwrap();
             stream
         };
@@ -469,10 +469,7 @@ mod tests {
     #[test]
     fn dropping_the_server_ends_a_delay_in_progress() {
         let server = Server::start().unwrap();
-        let mut stream = TcpStream::connect(server.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
+        let mut stream = connect(server.addr).unwrap();
         write!(stream, "GET /page/0 HTTP/1.1\r\n\r\n").unwrap();
         // The head has been read once the server is waiting: it is then in its delay.
         thread::sleep(Duration::from_millis(200));
