@@ -32,11 +32,17 @@ pub struct Outcome {
     pub output_held: bool,
 }
 
-pub fn run(program: &Path, args: &[String], timeout: Duration) -> io::Result<Outcome> {
+pub fn run(
+    program: &Path,
+    args: &[String],
+    env: &[(&str, &str)],
+    timeout: Duration,
+) -> io::Result<Outcome> {
     let start = Instant::now();
     let mut command = Command::new(program);
     command
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

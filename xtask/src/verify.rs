@@ -358,7 +358,7 @@ pub fn run_all(runs: &[(&Case, &Path)], repeat: usize, jobs: usize) -> usize {
 
 /// Runs a case once: its wall time (if it started), and what went wrong if a check failed.
 fn run_case(case: &Case, exe: &Path) -> (Option<Duration>, Result<(), String>) {
-    let out: Outcome = match exec::run(exe, &case.args, case.timeout) {
+    let out: Outcome = match exec::run(exe, &case.args, &case.env, case.timeout) {
         Ok(out) => out,
         Err(e) => {
             let why = format!("could not start {}: {e} (is it built?)", exe.display());
