@@ -117,10 +117,11 @@ mod tests {
         let (read, write) = pipe().unwrap();
         let (bytes, fds) = encode(&(&read, 5u8, &write, &read)).unwrap();
         assert_eq!(fds, [read.as_raw_fd(), write.as_raw_fd()]);
-        let dups = fds
-            .iter()
-            .map(|&fd| unsafe { BorrowedFd::borrow_raw(fd) }.try_clone_to_owned().unwrap())
-            .collect();
+        let dup = |&fd: &RawFd| {
+            // SAFETY: `fd` is one of the pipe's ends, open until the end of the test.
+            unsafe { BorrowedFd::borrow_raw(fd) }.try_clone_to_owned().unwrap()
+        };
+        let dups = fds.iter().map(dup).collect();
         let (r1, n, w, r2): (PrivateFd, u8, PrivateFd, PrivateFd) = decode(&bytes, dups).unwrap();
         assert_eq!(n, 5);
         assert_ne!(r1.as_raw_fd(), r2.as_raw_fd(), "named twice: duplicated");
