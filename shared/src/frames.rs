@@ -28,19 +28,16 @@
 //!
 //! # Copying it
 //!
-//! Copy `frames.rs`, `process.rs`, `private_fd.rs` and `os.rs` into one folder of your
-//! crate, as sibling modules (they reach each other through `super::`), and add to
-//! `Cargo.toml`:
+//! Copy `frames.rs`, `process.rs`, `start_method.rs`, `reduction.rs`, `private_fd.rs`,
+//! `os.rs` and `closed_stdout.rs` into one folder of your crate, as sibling modules (they
+//! reach each other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
-//! nix = { version = "0.32", features = ["fs", "poll", "process", "signal"] }
+//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
 //! postcard = { version = "1", default-features = false, features = ["use-std"] }
 //! serde = "1"
 //! ```
-//!
-//! [`queue`]: super::queue
-//! [`pipe`]: super::pipe
 
 use std::io;
 use std::os::fd::AsFd;

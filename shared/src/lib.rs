@@ -57,6 +57,6 @@ pub mod no_fork;
 #[allow(dead_code)]
 mod no_fork;
 #[cfg(not(unix))]
-pub use no_fork::{Array, Pipe, Pool, Process, Queue, Value, pipe, queue};
+pub use no_fork::{Array, Pipe, Pool, Process, Queue, Value, main_guard, pipe, queue};
 
 pub use thread_pool::ThreadPool;

@@ -4,7 +4,16 @@
 //!
 //! # Copying it
 //!
-//! It travels with `process.rs`; see its header for the set and the `Cargo.toml` lines.
+//! Copy `os.rs`, `process.rs`, `start_method.rs`, `reduction.rs`, `private_fd.rs` and
+//! `closed_stdout.rs` into one folder of your crate, as sibling modules (they reach each
+//! other through `super::`), and add to `Cargo.toml`:
+//!
+//! ```toml
+//! [dependencies]
+//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
+//! postcard = { version = "1", default-features = false, features = ["use-std"] }
+//! serde = "1"
+//! ```
 //!
 //! # What macOS lacks
 //!
@@ -15,7 +24,6 @@
 //! - `/proc/self/task`: threads are counted with `proc_pidinfo` ([`thread_count`]).
 //! - `PR_SET_PDEATHSIG`: nothing asks the kernel to kill a child when its parent dies
 //!   ([`die_with_parent`] says what that loses).
-//! - `memfd_create`: shared memory is a `shm_open` object unlinked at once ([`shared_memory`]).
 //! - `/proc/self/exe`: a spawned child runs the executable's path ([`this_executable`]).
 
 use std::io;
@@ -180,7 +188,8 @@ pub fn this_executable() -> std::path::PathBuf {
     if cfg!(target_os = "linux") {
         return "/proc/self/exe".into();
     }
-    std::env::current_exe().unwrap_or_else(|_| std::env::args_os().next().unwrap_or_default().into())
+    std::env::current_exe()
+        .unwrap_or_else(|_| std::env::args_os().next().unwrap_or_default().into())
 }
 
 /// Clears close-on-exec on `fd`, so that the program about to be run inherits it. For
@@ -205,39 +214,6 @@ pub fn close_on_exec(fd: &OwnedFd) -> nix::Result<()> {
 /// Right after a spawned child started: what this OS does to tie it to its parent (on
 /// Linux and macOS the child does it itself, in [`die_with_parent`]).
 pub fn adopt_child(_child: &std::process::Child) {}
-
-/// A new shared-memory object of `len` bytes, zero-filled, close-on-exec: a process that
-/// holds the descriptor can map it. Linux: `memfd_create`.
-#[cfg(target_os = "linux")]
-pub fn shared_memory(len: usize) -> io::Result<OwnedFd> {
-    use nix::sys::memfd::{MFdFlags, memfd_create};
-    let fd = memfd_create(c"shared-memory", MFdFlags::MFD_CLOEXEC)?;
-    nix::unistd::ftruncate(&fd, len as libc::off_t)?;
-    Ok(fd)
-}
-
-/// A new shared-memory object of `len` bytes, zero-filled, close-on-exec. Not Linux (no
-/// `memfd_create`): `shm_open` of a new name, unlinked at once, so only descriptors reach it.
-#[cfg(not(target_os = "linux"))]
-pub fn shared_memory(len: usize) -> io::Result<OwnedFd> {
-    use nix::sys::mman::{shm_open, shm_unlink};
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static COUNT: AtomicU32 = AtomicU32::new(0);
-    let name = format!(
-        "/shared-{}-{}",
-        std::process::id(),
-        COUNT.fetch_add(1, Ordering::Relaxed)
-    );
-    let fd = shm_open(
-        name.as_str(),
-        OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR,
-        Mode::S_IRUSR | Mode::S_IWUSR,
-    )?;
-    shm_unlink(name.as_str())?;
-    close_on_exec(&fd)?;
-    nix::unistd::ftruncate(&fd, len as libc::off_t)?;
-    Ok(fd)
-}
 
 /// Whether this process's stdout is a pipe or socket no one reads any more (Linux reports
 /// `POLLERR`, macOS `POLLHUP`).

@@ -42,9 +42,16 @@
 //!
 //! # Copying it
 //!
-//! Copy `pool.rs` and `frames.rs` with the set `process.rs`'s header lists, into one folder
-//! of your crate, as sibling modules (they reach each other through `super::`), with the
-//! `Cargo.toml` lines given there.
+//! Copy `pool.rs`, `frames.rs`, `process.rs`, `start_method.rs`, `reduction.rs`,
+//! `private_fd.rs`, `os.rs` and `closed_stdout.rs` into one folder of your crate, as
+//! sibling modules (they reach each other through `super::`), and add to `Cargo.toml`:
+//!
+//! ```toml
+//! [dependencies]
+//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
+//! postcard = { version = "1", default-features = false, features = ["use-std"] }
+//! serde = "1"
+//! ```
 //!
 //! # Python's names
 //!
@@ -190,8 +197,7 @@ impl Pool {
         let mut workers = Vec::with_capacity(processes);
         for _ in 0..processes {
             let (task_read, task_write) = pipe().map_err(io_error("opening a task pipe"))?;
-            let (result_read, result_write) =
-                pipe().map_err(io_error("opening a result pipe"))?;
+            let (result_read, result_write) = pipe().map_err(io_error("opening a result pipe"))?;
             let process = Process::start_by(method, serve, (task_read, result_write))
                 .map_err(PoolError::Start)?;
             workers.push(Worker {
@@ -220,7 +226,10 @@ impl Pool {
     /// The workers' process ids.
     pub fn pids(&self) -> Vec<u32> {
         let workers = self.workers.iter();
-        workers.filter_map(|w| w.process.as_ref()).map(Process::pid).collect()
+        workers
+            .filter_map(|w| w.process.as_ref())
+            .map(Process::pid)
+            .collect()
     }
 
     /// Applies `f` to every item on the workers; the results in input order. Python's
@@ -291,8 +300,12 @@ impl Pool {
                     continue;
                 }
                 let range = chunks.range(next);
-                encode_task(&mut task, entry, next, &items[range]).map_err(io_error("encoding items"))?;
-                let tasks = worker.tasks.as_ref().expect("a working pool's pipes are open");
+                encode_task(&mut task, entry, next, &items[range])
+                    .map_err(io_error("encoding items"))?;
+                let tasks = worker
+                    .tasks
+                    .as_ref()
+                    .expect("a working pool's pipes are open");
                 if let Err(e) = write_all(tasks, &task) {
                     return Err(self.lost_worker(e));
                 }
@@ -316,7 +329,8 @@ impl Pool {
                 }
                 while let Some(frame) = worker.inbox.take_bytes() {
                     let pid = worker.process.as_ref().map_or(0, Process::pid);
-                    let (chunk, outcome) = parse_result(frame).map_err(io_error("reading results"))?;
+                    let (chunk, outcome) =
+                        parse_result(frame).map_err(io_error("reading results"))?;
                     if worker.busy != Some(chunk) {
                         let e = invalid(format!("a result for chunk {chunk}, which was not sent"));
                         return Err(io_error("reading results")(e));
@@ -325,7 +339,8 @@ impl Pool {
                     match outcome {
                         Ok(bytes) => {
                             let len = chunks.range(chunk).len();
-                            results[chunk] = Some(decode(bytes, len).map_err(io_error("decoding results"))?);
+                            results[chunk] =
+                                Some(decode(bytes, len).map_err(io_error("decoding results"))?);
                         }
                         Err(message) => {
                             failure.get_or_insert(ProcessError::Panicked { pid, message });
@@ -373,7 +388,10 @@ impl Pool {
         for worker in &mut self.workers {
             if let Some(mut process) = worker.process.take() {
                 // The dead one has ended or is ending; the others are killed.
-                if !process.join_timeout(Duration::from_millis(500)).unwrap_or(false) {
+                if !process
+                    .join_timeout(Duration::from_millis(500))
+                    .unwrap_or(false)
+                {
                     let _ = process.kill();
                 }
                 if let Err(e) = process.join()
@@ -418,7 +436,9 @@ impl Pool {
             let left = deadline.saturating_duration_since(Instant::now());
             let result = match process.join_timeout(left) {
                 Ok(true) => process.join().map_err(PoolError::Worker),
-                Ok(false) => Err(PoolError::Timeout { limit: LEAVE_WITHIN }),
+                Ok(false) => Err(PoolError::Timeout {
+                    limit: LEAVE_WITHIN,
+                }),
                 Err(e) => Err(PoolError::Worker(e)),
             };
             if let Err(e) = result {
@@ -459,7 +479,8 @@ fn serve(tasks: PrivateFd, results: PrivateFd) -> io::Result<()> {
         // worker runs the parent's program (a forked copy, or spawned from the same
         // executable, which the child checked when it started): the same function lies at
         // that address here.
-        let entry: ChunkEntry = unsafe { std::mem::transmute::<usize, ChunkEntry>(address_at(entry)) };
+        let entry: ChunkEntry =
+            unsafe { std::mem::transmute::<usize, ChunkEntry>(address_at(entry)) };
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| entry(items, count, &mut out)));
         let failed = match outcome {
             Ok(Ok(())) => None,
@@ -484,7 +505,12 @@ fn serve(tasks: PrivateFd, results: PrivateFd) -> io::Result<()> {
 }
 
 /// A task frame: length, entry offset, chunk index, item count, then the items.
-fn encode_task<T: Serialize>(task: &mut Vec<u8>, entry: ChunkEntry, chunk: usize, items: &[T]) -> io::Result<()> {
+fn encode_task<T: Serialize>(
+    task: &mut Vec<u8>,
+    entry: ChunkEntry,
+    chunk: usize,
+    items: &[T],
+) -> io::Result<()> {
     task.clear();
     task.extend_from_slice(&[0; 4]);
     task.extend_from_slice(&offset_of(entry as usize).to_le_bytes());
@@ -499,14 +525,18 @@ fn encode_task<T: Serialize>(task: &mut Vec<u8>, entry: ChunkEntry, chunk: usize
 }
 
 fn parse_task(body: &[u8]) -> io::Result<(u64, usize, usize, &[u8])> {
-    let (header, items) = body.split_at_checked(24).ok_or_else(|| invalid("a short task"))?;
+    let (header, items) = body
+        .split_at_checked(24)
+        .ok_or_else(|| invalid("a short task"))?;
     let word = |i: usize| u64::from_le_bytes(header[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
     Ok((word(0), word(1) as usize, word(2) as usize, items))
 }
 
 /// A result frame's chunk index, and its results' bytes or a panic message.
 fn parse_result(body: &[u8]) -> io::Result<(usize, Result<&[u8], String>)> {
-    let (header, rest) = body.split_at_checked(9).ok_or_else(|| invalid("a short result"))?;
+    let (header, rest) = body
+        .split_at_checked(9)
+        .ok_or_else(|| invalid("a short result"))?;
     let chunk = u64::from_le_bytes(header[..8].try_into().expect("8 bytes")) as usize;
     match header[8] {
         0 => Ok((chunk, Ok(rest))),
@@ -616,7 +646,10 @@ mod tests {
         std::thread::scope(|s| {
             s.spawn(|| std::thread::sleep(Duration::from_millis(300)));
             let err = Pool::new_by(StartMethod::Fork, 2).unwrap_err();
-            assert!(matches!(err, PoolError::Start(ProcessError::Threaded { .. })), "{err}");
+            assert!(
+                matches!(err, PoolError::Start(ProcessError::Threaded { .. })),
+                "{err}"
+            );
         });
     }
 
@@ -634,7 +667,10 @@ mod tests {
         assert_eq!(out, [2, 4]);
         let mut task = Vec::new();
         encode_task(&mut task, entry, 3, &[1u32, 2, 300]).unwrap();
-        assert_eq!(u32::from_le_bytes(task[..4].try_into().unwrap()) as usize, task.len() - 4);
+        assert_eq!(
+            u32::from_le_bytes(task[..4].try_into().unwrap()) as usize,
+            task.len() - 4
+        );
         let (offset, chunk, count, items) = parse_task(&task[4..]).unwrap();
         assert_eq!((offset, chunk, count), (offset_of(entry as usize), 3, 3));
         assert_eq!(decode::<u32>(items, 3).unwrap(), [1, 2, 300]);
@@ -648,7 +684,11 @@ mod tests {
         for (total, processes) in [(1, 4), (10, 3), (16_000, 1), (100_003, 4), (5, usize::MAX)] {
             let chunks = Chunks::new(total, processes);
             let covered: Vec<usize> = (0..chunks.count).flat_map(|i| chunks.range(i)).collect();
-            assert_eq!(covered, (0..total).collect::<Vec<_>>(), "{total} on {processes}");
+            assert_eq!(
+                covered,
+                (0..total).collect::<Vec<_>>(),
+                "{total} on {processes}"
+            );
             assert!((1..=MAX_CHUNK).contains(&chunks.size));
             let fewest = total.div_ceil(MAX_CHUNK);
             assert!(chunks.count <= processes.saturating_mul(CHUNKS_PER_WORKER).max(fewest));
@@ -659,9 +699,19 @@ mod tests {
     #[test]
     fn a_deadline_of_duration_max_is_no_limit() {
         assert!(Deadline::new(Duration::MAX).left().unwrap().is_none());
-        assert!(Deadline::new(Duration::from_secs(60)).left().unwrap().is_some());
+        assert!(
+            Deadline::new(Duration::from_secs(60))
+                .left()
+                .unwrap()
+                .is_some()
+        );
         let err = Deadline::new(Duration::ZERO).left().unwrap_err();
-        assert!(matches!(err, PoolError::Timeout { limit: Duration::ZERO }));
+        assert!(matches!(
+            err,
+            PoolError::Timeout {
+                limit: Duration::ZERO
+            }
+        ));
         let message = PoolError::Timeout {
             limit: Duration::from_millis(250),
         }

@@ -25,7 +25,16 @@
 //!
 //! # Copying it
 //!
-//! It travels with `process.rs`; see its header for the set and the `Cargo.toml` lines.
+//! Copy `private_fd.rs`, `process.rs`, `start_method.rs`, `reduction.rs`, `os.rs` and
+//! `closed_stdout.rs` into one folder of your crate, as sibling modules (they reach each
+//! other through `super::`), and add to `Cargo.toml`:
+//!
+//! ```toml
+//! [dependencies]
+//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
+//! postcard = { version = "1", default-features = false, features = ["use-std"] }
+//! serde = "1"
+//! ```
 //!
 //! # Why descriptors are revoked
 //!

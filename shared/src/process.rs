@@ -31,9 +31,9 @@
 //!
 //! # Copying it
 //!
-//! Copy `process.rs`, `start_method.rs`, `reduction.rs`, `private_fd.rs` and `os.rs` into
-//! one folder of your crate, as sibling modules (they reach each other through `super::`),
-//! and add to `Cargo.toml`:
+//! Copy `process.rs`, `start_method.rs`, `reduction.rs`, `private_fd.rs`, `os.rs` and
+//! `closed_stdout.rs` into one folder of your crate, as sibling modules (they reach each
+//! other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
@@ -381,7 +381,9 @@ impl Process {
                     child.try_wait().map_err(os_error("waitpid"))?
                 };
                 status.map(|s| match s.signal() {
-                    Some(signal) => End::Killed(Signal::try_from(signal).unwrap_or(Signal::SIGKILL)),
+                    Some(signal) => {
+                        End::Killed(Signal::try_from(signal).unwrap_or(Signal::SIGKILL))
+                    }
                     None => End::Exited(s.code().unwrap_or(-1)),
                 })
             }
@@ -515,12 +517,7 @@ fn spawn_child<A: Serialize>(entry: Entry, args: A) -> Result<Process, ProcessEr
 
 /// In the child: runs `entry`, catching a panic, flushes stdout and reports on `status`;
 /// the exit code.
-pub(super) fn run_target(
-    entry: Entry,
-    bytes: &[u8],
-    fds: Vec<OwnedFd>,
-    status: &impl AsFd,
-) -> i32 {
+pub(super) fn run_target(entry: Entry, bytes: &[u8], fds: Vec<OwnedFd>, status: &impl AsFd) -> i32 {
     let report = match panic::catch_unwind(AssertUnwindSafe(|| entry(bytes, fds))) {
         Ok(None) => None,
         Ok(Some(message)) => Some((FAILED, message)),

@@ -28,9 +28,17 @@
 //!
 //! # Copying it
 //!
-//! Copy `queue.rs`, `frames.rs` and `shared_memory.rs` with the set `process.rs`'s header
-//! lists, into one folder of your crate, as sibling modules (they reach each other through
-//! `super::`), with the `Cargo.toml` lines given there.
+//! Copy `queue.rs`, `frames.rs`, `shared_memory.rs`, `process.rs`, `start_method.rs`,
+//! `reduction.rs`, `private_fd.rs`, `os.rs` and `closed_stdout.rs` into one folder of your
+//! crate, as sibling modules (they reach each other through `super::`), and add to
+//! `Cargo.toml`:
+//!
+//! ```toml
+//! [dependencies]
+//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
+//! postcard = { version = "1", default-features = false, features = ["use-std"] }
+//! serde = "1"
+//! ```
 //!
 //! # Frames through a pipe
 //!

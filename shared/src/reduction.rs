@@ -21,8 +21,13 @@
 //!
 //! # Copying it
 //!
-//! It travels with `private_fd.rs` and `os.rs`; see `process.rs`'s header for the set and
-//! the `Cargo.toml` lines.
+//! Copy `reduction.rs` into your crate, and add to `Cargo.toml`:
+//!
+//! ```toml
+//! [dependencies]
+//! postcard = { version = "1", default-features = false, features = ["use-std"] }
+//! serde = "1"
+//! ```
 
 use std::cell::RefCell;
 use std::io;
@@ -98,7 +103,9 @@ const OUTSIDE: &str = "a queue, pipe or shared-memory handle travels only as a P
 /// Each number must be an open descriptor that nothing else in this process owns.
 pub unsafe fn adopt(fds: &[RawFd]) -> Vec<OwnedFd> {
     // SAFETY: the caller's promise.
-    fds.iter().map(|&fd| unsafe { OwnedFd::from_raw_fd(fd) }).collect()
+    fds.iter()
+        .map(|&fd| unsafe { OwnedFd::from_raw_fd(fd) })
+        .collect()
 }
 
 fn invalid(e: postcard::Error) -> io::Error {
@@ -119,7 +126,9 @@ mod tests {
         assert_eq!(fds, [read.as_raw_fd(), write.as_raw_fd()]);
         let dup = |&fd: &RawFd| {
             // SAFETY: `fd` is one of the pipe's ends, open until the end of the test.
-            unsafe { BorrowedFd::borrow_raw(fd) }.try_clone_to_owned().unwrap()
+            unsafe { BorrowedFd::borrow_raw(fd) }
+                .try_clone_to_owned()
+                .unwrap()
         };
         let dups = fds.iter().map(dup).collect();
         let (r1, n, w, r2): (PrivateFd, u8, PrivateFd, PrivateFd) = decode(&bytes, dups).unwrap();
@@ -138,6 +147,9 @@ mod tests {
         assert!(matches!(err, postcard::Error::SerdeSerCustom), "{err:?}");
         let (bytes, _) = encode(&read).unwrap();
         assert!(postcard::from_bytes::<PrivateFd>(&bytes).is_err());
-        assert!(decode::<PrivateFd>(&bytes, Vec::new()).is_err(), "index past the table");
+        assert!(
+            decode::<PrivateFd>(&bytes, Vec::new()).is_err(),
+            "index past the table"
+        );
     }
 }

@@ -32,8 +32,15 @@
 //!
 //! # Copying it
 //!
-//! Copy `shared_memory.rs`, `reduction.rs` and `os.rs` into one folder of your crate, as
-//! sibling modules, with the `Cargo.toml` lines of `process.rs`'s header.
+//! Copy `shared_memory.rs` and `reduction.rs` into one folder of your crate, as sibling
+//! modules (they reach each other through `super::`), and add to `Cargo.toml`:
+//!
+//! ```toml
+//! [dependencies]
+//! nix = { version = "0.32", features = ["fs", "mman"] }
+//! postcard = { version = "1", default-features = false, features = ["use-std"] }
+//! serde = "1"
+//! ```
 //!
 //! # How it works
 //!
@@ -68,7 +75,7 @@ use std::sync::Arc;
 use nix::sys::mman::{MapFlags, ProtFlags, mmap, munmap};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{os, reduction};
+use super::reduction;
 
 mod sealed {
     pub trait Sealed {}
@@ -115,6 +122,42 @@ shared_int! {
     u8 => AtomicU8, u16 => AtomicU16, u32 => AtomicU32, u64 => AtomicU64, usize => AtomicUsize,
 }
 
+/// A new shared-memory object of `len` bytes, zero-filled, close-on-exec: a process that
+/// holds the descriptor can map it. Linux: `memfd_create`.
+#[cfg(target_os = "linux")]
+fn new_object(len: usize) -> io::Result<OwnedFd> {
+    use nix::sys::memfd::{MFdFlags, memfd_create};
+    let fd = memfd_create(c"shared-memory", MFdFlags::MFD_CLOEXEC)?;
+    nix::unistd::ftruncate(&fd, len as nix::libc::off_t)?;
+    Ok(fd)
+}
+
+/// A new shared-memory object of `len` bytes, zero-filled, close-on-exec. Not Linux (no
+/// `memfd_create`): `shm_open` of a new name, unlinked at once, so only descriptors reach it.
+#[cfg(not(target_os = "linux"))]
+fn new_object(len: usize) -> io::Result<OwnedFd> {
+    use nix::sys::mman::{shm_open, shm_unlink};
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNT: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "/shared-{}-{}",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    );
+    let fd = shm_open(
+        name.as_str(),
+        nix::fcntl::OFlag::O_CREAT | nix::fcntl::OFlag::O_EXCL | nix::fcntl::OFlag::O_RDWR,
+        nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR,
+    )?;
+    shm_unlink(name.as_str())?;
+    nix::fcntl::fcntl(
+        &fd,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    )?;
+    nix::unistd::ftruncate(&fd, len as nix::libc::off_t)?;
+    Ok(fd)
+}
+
 /// `len` atomics of type `A` in a shared-memory object, mapped, with its descriptor.
 struct Mapping<A> {
     ptr: NonNull<A>,
@@ -125,12 +168,13 @@ struct Mapping<A> {
 impl<A> Mapping<A> {
     /// A new object, all zero.
     fn zeroed(len: usize) -> io::Result<Self> {
-        let fd = os::shared_memory(Self::bytes(len).get())?;
+        let fd = new_object(Self::bytes(len).get())?;
         Mapping::map(fd, len)
     }
 
     fn bytes(len: usize) -> NonZeroUsize {
-        NonZeroUsize::new(std::mem::size_of::<A>() * len.max(1)).expect("atomics are not zero-sized")
+        NonZeroUsize::new(std::mem::size_of::<A>() * len.max(1))
+            .expect("atomics are not zero-sized")
     }
 
     /// Maps the object `fd`, which holds `len` atomics of type `A`.
@@ -230,7 +274,9 @@ impl<'de, T: SharedInt> Deserialize<'de> for Value<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let map: Mapping<T::Atomic> = deserialize_mapping(d)?;
         if map.len != 1 {
-            return Err(serde::de::Error::custom("a Value's memory holds one element"));
+            return Err(serde::de::Error::custom(
+                "a Value's memory holds one element",
+            ));
         }
         Ok(Value { map: Arc::new(map) })
     }

@@ -13,6 +13,19 @@
 //! # Ok::<(), shared::process::ProcessError>(())
 //! ```
 //!
+//! # Copying it
+//!
+//! Copy `start_method.rs`, `process.rs`, `reduction.rs`, `private_fd.rs`, `os.rs` and
+//! `closed_stdout.rs` into one folder of your crate, as sibling modules (they reach each
+//! other through `super::`), and add to `Cargo.toml`:
+//!
+//! ```toml
+//! [dependencies]
+//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
+//! postcard = { version = "1", default-features = false, features = ["use-std"] }
+//! serde = "1"
+//! ```
+//!
 //! # The default
 //!
 //! Python's where it has one of these: spawn on macOS (Python's default there since 3.8)
@@ -284,7 +297,11 @@ impl Exe {
             return None;
         }
         let meta = std::fs::metadata(os::this_executable()).ok()?;
-        let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+        let modified = meta
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
         Some((meta.len(), modified.as_nanos()))
     }
 }
