@@ -169,12 +169,8 @@ fn example_bins_for(triple: Option<&str>) -> anyhow::Result<Vec<Bin>> {
     Ok(bins)
 }
 
-pub fn build() -> anyhow::Result<()> {
-    build_for(None)
-}
-
-/// [`build`] with `--target TRIPLE`.
-fn build_for(target: Option<&str>) -> anyhow::Result<()> {
+/// `cargo build` of every example, for this machine or (`target`) for `--target TRIPLE`.
+pub fn build(target: Option<&str>) -> anyhow::Result<()> {
     let mut args = vec!["build", "--workspace", "--bins"];
     for package in ["xtask", "bench"]
         .into_iter()
@@ -202,7 +198,7 @@ fn build_for(target: Option<&str>) -> anyhow::Result<()> {
 /// Builds, runs and checks; `Ok(true)` when every selected example passed.
 pub fn run(options: &Options) -> anyhow::Result<bool> {
     let target = options.target.as_deref();
-    build_for(target)?;
+    build(target)?;
     let all_bins = example_bins_for(target)?;
     // Serves async_fetch's pages on 127.0.0.1 until `run` returns.
     let server = Server::start()?;
@@ -235,7 +231,7 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
         println!("FAIL  {row}");
     }
     let mut failed = unmatched.len();
-    let passed = run_all_with(&runs, options.repeat, options.jobs, &options.runner);
+    let passed = run_all(&runs, options.repeat, options.jobs, &options.runner);
     failed += runs.len() - passed;
     if skipped.cases > 0 {
         println!(
@@ -333,13 +329,9 @@ struct Tally {
 }
 
 /// Runs every case `repeat` times, `jobs` at once, printing a row as each case completes;
-/// returns how many cases passed every run.
-pub fn run_all(runs: &[(&Case, &Path)], repeat: usize, jobs: usize) -> usize {
-    run_all_with(runs, repeat, jobs, &[])
-}
-
-/// [`run_all`], starting each example through `runner` (`--runner`) unless it is empty.
-fn run_all_with(runs: &[(&Case, &Path)], repeat: usize, jobs: usize, runner: &[String]) -> usize {
+/// returns how many cases passed every run. A `runner` (`--runner`) that is not empty
+/// starts each example.
+pub fn run_all(runs: &[(&Case, &Path)], repeat: usize, jobs: usize, runner: &[String]) -> usize {
     let order: Vec<(usize, usize)> = (0..repeat)
         .flat_map(|rep| (0..runs.len()).map(move |i| (i, rep)))
         .collect();
