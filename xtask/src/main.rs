@@ -1,7 +1,8 @@
 //! `cargo xtask`: the workspace's own tasks, in Rust, with no setup beyond cargo.
 //!
-//! - `cargo xtask verify [--repeat N] [--jobs N] [NAME...]`: build every example, run them
-//!   concurrently and check what each prints against its expectation.
+//! - `cargo xtask verify [--repeat N] [--jobs N] [--target TRIPLE] [--runner CMD] [NAME...]`:
+//!   build every example, run them concurrently and check what each prints against its
+//!   expectation.
 //! - `cargo xtask bench [--quick] [--runs N] [ROW...]`: each pattern at scale, Rust against
 //!   Python and its Rust peers; writes target/bench/report.md and a chart.
 //! - `cargo xtask export NAME DIR`, `cargo xtask export --all DIR`: an example as a Cargo
@@ -29,9 +30,12 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  verify [--repeat N] [--jobs N] [NAME...]
+  verify [--repeat N] [--jobs N] [--target TRIPLE] [--runner CMD] [NAME...]
       build every example, run each (N times) and check its output;
-      NAME runs only the examples with that binary or case name
+      NAME runs only the examples with that binary or case name;
+      --target: build them with `cargo build --target TRIPLE`; --runner: start
+      each as `CMD EXE ARGS...` (`--target x86_64-pc-windows-gnu --runner wine`
+      runs the Windows build on Linux, as .ci/windows does)
   bench [--quick] [--runs N] [ROW...]
       time each pattern at scale (release build), Rust against Python and its
       Rust peers; writes target/bench/report.md and speedup.svg;

@@ -18,6 +18,12 @@ use crate::workspace;
 pub struct Options {
     pub repeat: usize,
     pub jobs: usize,
+    /// `--target TRIPLE`: build the examples for that target (`cargo build --target`);
+    /// `None` builds them for this machine.
+    pub target: Option<String>,
+    /// `--runner CMD`: start each example as `CMD EXE ARGS...` (CMD split at spaces), as
+    /// `wine` runs a Windows build on Linux; empty starts the example itself.
+    pub runner: Vec<String>,
     pub names: Vec<String>,
 }
 
@@ -26,6 +32,8 @@ impl Default for Options {
         Options {
             repeat: 1,
             jobs: 16,
+            target: None,
+            runner: Vec::new(),
             names: Vec::new(),
         }
     }
@@ -48,6 +56,27 @@ impl Options {
             match arg.as_str() {
                 "--repeat" => options.repeat = number("--repeat")?,
                 "--jobs" => options.jobs = number("--jobs")?,
+                "--target" => {
+                    let triple = args.next().map(String::as_str).unwrap_or_default();
+                    let part = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
+                    if !triple.contains('-') || triple.starts_with('-') || !triple.chars().all(part)
+                    {
+                        bail!(
+                            "--target needs a target triple such as x86_64-pc-windows-gnu, \
+                             got `{triple}`"
+                        );
+                    }
+                    options.target = Some(triple.to_string());
+                }
+                "--runner" => {
+                    let command = args.next().map(String::as_str).unwrap_or_default();
+                    options.runner = command.split_whitespace().map(String::from).collect();
+                    if options.runner.is_empty() || command.starts_with('-') {
+                        bail!(
+                            "--runner needs a command to start each example with, such as wine, got `{command}`"
+                        );
+                    }
+                }
                 flag if flag.starts_with('-') => {
                     bail!("unknown option `{flag}` (try `cargo xtask --help`)")
                 }
@@ -58,16 +87,36 @@ impl Options {
     }
 }
 
-/// Chapters whose examples cannot run on this system, and why: verify builds and runs the
-/// others, and says which it skipped.
-const NOT_HERE: &[(&str, &str)] = if cfg!(unix) {
-    &[]
-} else {
-    &[(
-        "multiprocess",
-        "it forks, and Windows has no fork; run it under WSL2",
-    )]
-};
+/// Chapters whose examples cannot run on the system they are built for, and why: verify
+/// builds and runs the others, and says which it skipped.
+fn not_here(target: Option<&str>) -> &'static [(&'static str, &'static str)] {
+    if !targets_windows(target) {
+        &[]
+    } else {
+        &[(
+            "multiprocess",
+            "it forks, and Windows has no fork; run it under WSL2",
+        )]
+    }
+}
+
+/// Whether the examples are built for Windows: `--target`'s triple says, else this machine.
+fn targets_windows(target: Option<&str>) -> bool {
+    match target {
+        Some(triple) => triple.contains("-windows"),
+        None => cfg!(windows),
+    }
+}
+
+/// What the target's executables end in (`cargo build` names them so): ".exe" on Windows.
+fn exe_suffix(target: Option<&str>) -> &'static str {
+    match target {
+        None => std::env::consts::EXE_SUFFIX,
+        Some(_) if targets_windows(target) => ".exe",
+        Some(triple) if triple.starts_with("wasm") => ".wasm",
+        Some(_) => "",
+    }
+}
 
 /// An example binary, as the workspace metadata describes it.
 pub struct Bin {
@@ -79,12 +128,22 @@ pub struct Bin {
 
 /// Every binary of every workspace package but xtask itself and bench's workloads.
 pub fn example_bins() -> anyhow::Result<Vec<Bin>> {
+    example_bins_for(None)
+}
+
+/// [`example_bins`] as `cargo build --target TRIPLE` builds them, in target/TRIPLE/debug.
+fn example_bins_for(triple: Option<&str>) -> anyhow::Result<Vec<Bin>> {
     let meta = workspace::metadata()?;
     let target_dir = Path::new(
         meta["target_directory"]
             .as_str()
             .context("metadata has no target_directory")?,
     );
+    let out_dir = match triple {
+        Some(triple) => target_dir.join(triple).join("debug"),
+        None => target_dir.join("debug"),
+    };
+    let suffix = exe_suffix(triple);
     let mut bins = Vec::new();
     for package in meta["packages"].as_array().into_iter().flatten() {
         let package_name = package["name"].as_str().unwrap_or_default();
@@ -98,9 +157,7 @@ pub fn example_bins() -> anyhow::Result<Vec<Bin>> {
             {
                 let name = target["name"].as_str().unwrap_or_default().to_string();
                 bins.push(Bin {
-                    exe: target_dir
-                        .join("debug")
-                        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX)),
+                    exe: out_dir.join(format!("{name}{suffix}")),
                     src: PathBuf::from(target["src_path"].as_str().unwrap_or_default()),
                     package: package_name.to_string(),
                     name,
@@ -112,13 +169,17 @@ pub fn example_bins() -> anyhow::Result<Vec<Bin>> {
     Ok(bins)
 }
 
-pub fn build() -> anyhow::Result<()> {
+/// `cargo build` of every example, for this machine or (`target`) for `--target TRIPLE`.
+pub fn build(target: Option<&str>) -> anyhow::Result<()> {
     let mut args = vec!["build", "--workspace", "--bins"];
     for package in ["xtask", "bench"]
         .into_iter()
-        .chain(NOT_HERE.iter().map(|(p, _)| *p))
+        .chain(not_here(target).iter().map(|(p, _)| *p))
     {
         args.extend(["--exclude", package]);
+    }
+    if let Some(triple) = target {
+        args.extend(["--target", triple]);
     }
     eprintln!("building the examples: cargo {}", args.join(" "));
     let status = Command::new(workspace::cargo())
@@ -136,8 +197,9 @@ pub fn build() -> anyhow::Result<()> {
 
 /// Builds, runs and checks; `Ok(true)` when every selected example passed.
 pub fn run(options: &Options) -> anyhow::Result<bool> {
-    build()?;
-    let all_bins = example_bins()?;
+    let target = options.target.as_deref();
+    build(target)?;
+    let all_bins = example_bins_for(target)?;
     // Serves async_fetch's pages on 127.0.0.1 until `run` returns.
     let server = Server::start()?;
     let env = Env {
@@ -160,7 +222,7 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
         }
     }
 
-    let (bins, cases, skipped) = leave_out(all_bins, all_cases, NOT_HERE, &selected);
+    let (bins, cases, skipped) = leave_out(all_bins, all_cases, not_here(target), &selected);
     for row in &skipped.rows {
         println!("skip  {row}");
     }
@@ -169,7 +231,7 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
         println!("FAIL  {row}");
     }
     let mut failed = unmatched.len();
-    let passed = run_all(&runs, options.repeat, options.jobs);
+    let passed = run_all(&runs, options.repeat, options.jobs, &options.runner);
     failed += runs.len() - passed;
     if skipped.cases > 0 {
         println!(
@@ -267,8 +329,9 @@ struct Tally {
 }
 
 /// Runs every case `repeat` times, `jobs` at once, printing a row as each case completes;
-/// returns how many cases passed every run.
-pub fn run_all(runs: &[(&Case, &Path)], repeat: usize, jobs: usize) -> usize {
+/// returns how many cases passed every run. A `runner` (`--runner`) that is not empty
+/// starts each example.
+pub fn run_all(runs: &[(&Case, &Path)], repeat: usize, jobs: usize, runner: &[String]) -> usize {
     let order: Vec<(usize, usize)> = (0..repeat)
         .flat_map(|rep| (0..runs.len()).map(move |i| (i, rep)))
         .collect();
@@ -284,7 +347,7 @@ pub fn run_all(runs: &[(&Case, &Path)], repeat: usize, jobs: usize) -> usize {
             scope.spawn(move || {
                 while let Some(&(i, rep)) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let (case, exe) = runs[i];
-                    let _ = tx.send((i, rep, run_case(case, exe)));
+                    let _ = tx.send((i, rep, run_case(case, exe, runner)));
                 }
             });
         }
@@ -356,12 +419,30 @@ pub fn run_all(runs: &[(&Case, &Path)], repeat: usize, jobs: usize) -> usize {
     passed
 }
 
-/// Runs a case once: its wall time (if it started), and what went wrong if a check failed.
-fn run_case(case: &Case, exe: &Path) -> (Option<Duration>, Result<(), String>) {
-    let out: Outcome = match exec::run(exe, &case.args, &case.env, case.timeout) {
+/// Runs a case once (as `RUNNER... EXE ARGS...` if `runner` is not empty): its wall time
+/// (if it started), and what went wrong if a check failed.
+fn run_case(case: &Case, exe: &Path, runner: &[String]) -> (Option<Duration>, Result<(), String>) {
+    let started = match runner.split_first() {
+        None => exec::run(exe, &case.args, &case.env, case.timeout),
+        Some((program, before)) => {
+            let mut args = before.to_vec();
+            args.push(exe.display().to_string());
+            args.extend(case.args.iter().cloned());
+            exec::run(Path::new(program), &args, &case.env, case.timeout)
+        }
+    };
+    let out: Outcome = match started {
         Ok(out) => out,
-        Err(e) => {
+        Err(e) if runner.is_empty() => {
             let why = format!("could not start {}: {e} (is it built?)", exe.display());
+            return (None, Err(why));
+        }
+        Err(e) => {
+            let why = format!(
+                "could not start `{} {}`: {e} (is the runner installed?)",
+                runner.join(" "),
+                exe.display()
+            );
             return (None, Err(why));
         }
     };
@@ -439,15 +520,42 @@ mod tests {
             args: vec!["0.2".to_string()],
             ..case
         };
-        let (wall, result) = run_case(&case, Path::new("sleep"));
+        let (wall, result) = run_case(&case, Path::new("sleep"), &[]);
         assert!(
             wall.is_some_and(|w| w >= Duration::from_millis(200)),
             "{wall:?}"
         );
         assert!(result.is_err());
-        let (wall, result) = run_case(&case, Path::new("/no/such/program"));
+        let (wall, result) = run_case(&case, Path::new("/no/such/program"), &[]);
         assert_eq!(wall, None);
         assert!(result.unwrap_err().contains("is it built?"));
+    }
+
+    /// With a runner, the example is its first argument, before the case's own.
+    #[cfg(unix)]
+    #[test]
+    fn a_runner_starts_the_example_and_one_missing_says_so() {
+        use crate::expect::{Block, Expect, exact};
+        let case = Case::new("echo", Expect::stdout([Block::ordered([exact("a b")])]));
+        let case = Case {
+            args: vec!["b".to_string()],
+            ..case
+        };
+        let runner = [
+            "sh".to_string(),
+            "-c".to_string(),
+            "echo a \"$1\"".to_string(),
+        ];
+        // `sh -c 'echo a "$1"' echo b`: $0 is the example, $1 the case's argument.
+        let (_, result) = run_case(&case, Path::new("echo"), &runner);
+        assert_eq!(result, Ok(()));
+        let (wall, result) = run_case(&case, Path::new("echo"), &["/no/such/runner".to_string()]);
+        assert_eq!(wall, None);
+        let why = result.unwrap_err();
+        assert!(
+            why.contains("`/no/such/runner echo`") && why.contains("is the runner installed?"),
+            "{why}"
+        );
     }
 
     #[test]
@@ -461,6 +569,85 @@ mod tests {
         for bad in ["--repeat", "--repeat 0", "--repeat many", "--fast"] {
             assert!(Options::parse(&args(bad)).is_err(), "{bad} was accepted");
         }
+        let o = Options::parse(&args("thread_basic")).unwrap();
+        assert_eq!((o.target, o.runner), (None, Vec::<String>::new()));
+    }
+
+    #[test]
+    fn target_and_runner_parse_and_bad_ones_are_refused() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let o = Options::parse(&args(&[
+            "--target",
+            "x86_64-pc-windows-gnu",
+            "--runner",
+            "wine",
+            "thread_basic",
+        ]))
+        .unwrap();
+        assert_eq!(o.target.as_deref(), Some("x86_64-pc-windows-gnu"));
+        assert_eq!(
+            (o.runner, o.names),
+            (vec!["wine".to_string()], vec!["thread_basic".to_string()])
+        );
+        // A runner with arguments of its own is one argument, split at spaces.
+        let o = Options::parse(&args(&["--runner", " qemu-aarch64  -L /usr/aarch64 "])).unwrap();
+        assert_eq!(o.runner, ["qemu-aarch64", "-L", "/usr/aarch64"]);
+        assert_eq!(o.target, None);
+        for bad in [
+            &["--target"][..],
+            &["--target", "--runner", "wine"],
+            &["--target", ""],
+            &["--target", "windows"],
+            &["--target", "x86_64-pc-windows-gnu/debug"],
+            &["--target", "x86_64 pc-windows-gnu"],
+            &["--runner"],
+            &["--runner", ""],
+            &["--runner", "   "],
+            &["--runner", "--jobs", "4"],
+        ] {
+            let err = Options::parse(&args(bad)).err();
+            let err = err
+                .unwrap_or_else(|| panic!("{bad:?} was accepted"))
+                .to_string();
+            let flag = bad[0];
+            assert!(err.starts_with(flag), "{bad:?}: {err}");
+        }
+    }
+
+    /// `--target` tells a Windows build by its triple; its programs end in .exe.
+    #[test]
+    fn a_windows_target_is_told_by_its_triple() {
+        for windows in [
+            "x86_64-pc-windows-gnu",
+            "x86_64-pc-windows-msvc",
+            "aarch64-pc-windows-msvc",
+        ] {
+            assert!(targets_windows(Some(windows)), "{windows}");
+            assert_eq!(exe_suffix(Some(windows)), ".exe");
+        }
+        for other in ["x86_64-unknown-linux-gnu", "aarch64-apple-darwin"] {
+            assert!(!targets_windows(Some(other)), "{other}");
+            assert_eq!(exe_suffix(Some(other)), "");
+        }
+        assert_eq!(exe_suffix(Some("wasm32-wasip1")), ".wasm");
+        assert_eq!(targets_windows(None), cfg!(windows));
+        assert_eq!(exe_suffix(None), std::env::consts::EXE_SUFFIX);
+    }
+
+    /// A Windows build skips what verify skips on a Windows machine; others skip nothing.
+    #[test]
+    fn a_windows_build_skips_what_windows_skips() {
+        let skipped = |target| not_here(target).iter().map(|(p, _)| *p).collect::<Vec<_>>();
+        assert_eq!(skipped(Some("x86_64-pc-windows-gnu")), ["multiprocess"]);
+        assert!(skipped(Some("x86_64-unknown-linux-gnu")).is_empty());
+        assert_eq!(
+            skipped(None),
+            skipped(Some(if cfg!(windows) {
+                "x86_64-pc-windows-msvc"
+            } else {
+                "x86_64-unknown-linux-gnu"
+            }))
+        );
     }
 
     #[test]

@@ -569,7 +569,7 @@ fn every_example_exports_builds_and_runs_and_hand_copies_build() {
         }
         runs.extend(mine.into_iter().map(|case| (case, exe.as_path())));
     }
-    let passed = verify::run_all(&runs, 1, 16);
+    let passed = verify::run_all(&runs, 1, 16, &[]);
     if passed != runs.len() {
         problems.push(format!(
             "{} of {} runs of the exports failed their check (see the rows above)",

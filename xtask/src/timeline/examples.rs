@@ -26,7 +26,7 @@ pub struct Report {
 
 /// Builds and traces the named examples (all if none).
 pub fn trace_all(names: &[String], jobs: Jobs) -> anyhow::Result<Vec<Report>> {
-    verify::build()?;
+    verify::build(None)?;
     let bins = verify::example_bins()?;
     for name in names {
         if !bins.iter().any(|b| &b.name == name) {

@@ -344,7 +344,16 @@ fn axis(svg: &mut String, scale: &Scale, bottom: f64) {
 /// 1, 2 or 5 times a power of ten, at least `rough`.
 fn nice_step(rough: f64) -> f64 {
     let rough = rough.max(0.001);
-    let mut step = 10f64.powf(rough.log10().floor());
+    // The power of ten by multiplying (exact) and one division (correctly rounded), not
+    // powf or powi: on Windows both call the C library's pow, and Wine's makes 10^-2
+    // 0.010000000000000002, so a 0.05 step came out 0.05000000000000001.
+    let exp = rough.log10().floor() as i32;
+    let ten_to = |n: u32| (0..n).fold(1.0, |power, _| power * 10.0);
+    let mut step = if exp >= 0 {
+        ten_to(exp.unsigned_abs())
+    } else {
+        1.0 / ten_to(exp.unsigned_abs())
+    };
     loop {
         for m in [1.0, 2.0, 5.0] {
             if step * m >= rough {
