@@ -69,6 +69,15 @@ const NOT_HERE: &[(&str, &str)] = if cfg!(unix) {
     )]
 };
 
+/// The packages whose binaries are not examples: the tasks and bench's workloads.
+pub const NOT_EXAMPLES: [&str; 5] = [
+    "xtask",
+    "xtask-bench",
+    "xtask-export",
+    "xtask-timeline",
+    "bench",
+];
+
 /// An example binary, as the workspace metadata describes it.
 pub struct Bin {
     pub name: String,
@@ -77,7 +86,7 @@ pub struct Bin {
     pub exe: PathBuf,
 }
 
-/// Every binary of every workspace package but xtask itself and bench's workloads.
+/// Every binary of every workspace package but those of [`NOT_EXAMPLES`].
 pub fn example_bins() -> anyhow::Result<Vec<Bin>> {
     let meta = workspace::metadata()?;
     let target_dir = Path::new(
@@ -88,7 +97,7 @@ pub fn example_bins() -> anyhow::Result<Vec<Bin>> {
     let mut bins = Vec::new();
     for package in meta["packages"].as_array().into_iter().flatten() {
         let package_name = package["name"].as_str().unwrap_or_default();
-        if package_name == "xtask" || package_name == "bench" {
+        if NOT_EXAMPLES.contains(&package_name) {
             continue;
         }
         for target in package["targets"].as_array().into_iter().flatten() {
@@ -114,7 +123,7 @@ pub fn example_bins() -> anyhow::Result<Vec<Bin>> {
 
 pub fn build() -> anyhow::Result<()> {
     let mut args = vec!["build", "--workspace", "--bins"];
-    for package in ["xtask", "bench"]
+    for package in NOT_EXAMPLES
         .into_iter()
         .chain(NOT_HERE.iter().map(|(p, _)| *p))
     {
