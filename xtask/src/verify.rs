@@ -118,6 +118,15 @@ fn exe_suffix(target: Option<&str>) -> &'static str {
     }
 }
 
+/// The packages whose binaries are not examples: the tasks and bench's workloads.
+pub const NOT_EXAMPLES: [&str; 5] = [
+    "xtask",
+    "xtask-bench",
+    "xtask-export",
+    "xtask-timeline",
+    "bench",
+];
+
 /// An example binary, as the workspace metadata describes it.
 pub struct Bin {
     pub name: String,
@@ -126,7 +135,7 @@ pub struct Bin {
     pub exe: PathBuf,
 }
 
-/// Every binary of every workspace package but xtask itself and bench's workloads.
+/// Every binary of every workspace package but those of [`NOT_EXAMPLES`].
 pub fn example_bins() -> anyhow::Result<Vec<Bin>> {
     example_bins_for(None)
 }
@@ -147,7 +156,7 @@ fn example_bins_for(triple: Option<&str>) -> anyhow::Result<Vec<Bin>> {
     let mut bins = Vec::new();
     for package in meta["packages"].as_array().into_iter().flatten() {
         let package_name = package["name"].as_str().unwrap_or_default();
-        if package_name == "xtask" || package_name == "bench" {
+        if NOT_EXAMPLES.contains(&package_name) {
             continue;
         }
         for target in package["targets"].as_array().into_iter().flatten() {
@@ -172,7 +181,7 @@ fn example_bins_for(triple: Option<&str>) -> anyhow::Result<Vec<Bin>> {
 /// `cargo build` of every example, for this machine or (`target`) for `--target TRIPLE`.
 pub fn build(target: Option<&str>) -> anyhow::Result<()> {
     let mut args = vec!["build", "--workspace", "--bins"];
-    for package in ["xtask", "bench"]
+    for package in NOT_EXAMPLES
         .into_iter()
         .chain(not_here(target).iter().map(|(p, _)| *p))
     {

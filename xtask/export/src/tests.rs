@@ -3,8 +3,8 @@ use std::process::Command;
 
 use super::parse::*;
 use super::*;
-use crate::catalogue::{self, Env};
-use crate::http_server::Server;
+use xtask::catalogue::{self, Env};
+use xtask::http_server::Server;
 
 fn args(s: &str) -> Vec<String> {
     s.split_whitespace().map(String::from).collect()
