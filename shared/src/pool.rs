@@ -295,7 +295,7 @@ impl Pool {
         let mut failure = None;
         let mut task = Vec::new();
         loop {
-            for worker in &mut self.workers {
+            for (i, worker) in self.workers.iter_mut().enumerate() {
                 if worker.busy.is_some() || next == chunks.count || failure.is_some() {
                     continue;
                 }
@@ -307,7 +307,7 @@ impl Pool {
                     .as_ref()
                     .expect("a working pool's pipes are open");
                 if let Err(e) = write_all(tasks, &task) {
-                    return Err(self.lost_worker(e));
+                    return Err(self.lost_worker(i, e));
                 }
                 worker.busy = Some(next);
                 next += 1;
@@ -325,7 +325,7 @@ impl Pool {
             for i in ready {
                 let worker = &mut self.workers[i];
                 if let Err(e) = worker.inbox.read_from(&worker.results) {
-                    return Err(self.lost_worker(e));
+                    return Err(self.lost_worker(i, e));
                 }
                 while let Some(frame) = worker.inbox.take_bytes() {
                     let pid = worker.process.as_ref().map_or(0, Process::pid);
@@ -348,7 +348,7 @@ impl Pool {
                     }
                 }
                 if worker.inbox.at_eof() {
-                    return Err(self.lost_worker(io::ErrorKind::UnexpectedEof.into()));
+                    return Err(self.lost_worker(i, io::ErrorKind::UnexpectedEof.into()));
                 }
             }
         }
@@ -381,22 +381,22 @@ impl Pool {
         }
     }
 
-    /// A worker's pipe failed: it died. Reaps the dead (how it ended is the error), kills
-    /// the rest, and breaks the pool.
-    fn lost_worker(&mut self, pipe_error: io::Error) -> PoolError {
+    /// Worker `dead`'s pipe failed: it died. Reaps it (how it ended is the error), kills
+    /// the rest at once, and breaks the pool.
+    fn lost_worker(&mut self, dead: usize, pipe_error: io::Error) -> PoolError {
         let mut how = None;
-        for worker in &mut self.workers {
+        for (i, worker) in self.workers.iter_mut().enumerate() {
             if let Some(mut process) = worker.process.take() {
                 // The dead one has ended or is ending; the others are killed.
-                if !process
-                    .join_timeout(Duration::from_millis(500))
-                    .unwrap_or(false)
+                if i != dead
+                    || !process
+                        .join_timeout(Duration::from_millis(500))
+                        .unwrap_or(false)
                 {
                     let _ = process.kill();
                 }
                 if let Err(e) = process.join()
-                    && how.is_none()
-                    && !matches!(e, ProcessError::Killed { signal: nix::sys::signal::Signal::SIGKILL, .. } if worker.busy.is_none())
+                    && i == dead
                 {
                     how = Some(e);
                 }
