@@ -178,6 +178,14 @@ fn io_error(what: &'static str) -> impl FnOnce(io::Error) -> PoolError {
     move |source| PoolError::Io { what, source }
 }
 
+/// Why a call ends in an error once the chunks in flight are back.
+enum Failed {
+    /// A worker's function panicked.
+    Worker(ProcessError),
+    /// An item could not be encoded (say, a handle as an item).
+    Encoding(io::Error),
+}
+
 /// What a worker runs for a chunk: the items' bytes and count in, the results' bytes out.
 type ChunkEntry = fn(&[u8], usize, &mut Vec<u8>) -> io::Result<()>;
 
@@ -300,8 +308,12 @@ impl Pool {
                     continue;
                 }
                 let range = chunks.range(next);
-                encode_task(&mut task, entry, next, &items[range])
-                    .map_err(io_error("encoding items"))?;
+                if let Err(e) = encode_task(&mut task, entry, next, &items[range]) {
+                    // No further chunks go out; those in flight are collected first, so
+                    // that the pool's next call starts with every worker free.
+                    failure.get_or_insert(Failed::Encoding(e));
+                    continue;
+                }
                 let tasks = worker
                     .tasks
                     .as_ref()
@@ -343,7 +355,10 @@ impl Pool {
                                 Some(decode(bytes, len).map_err(io_error("decoding results"))?);
                         }
                         Err(message) => {
-                            failure.get_or_insert(ProcessError::Panicked { pid, message });
+                            failure.get_or_insert(Failed::Worker(ProcessError::Panicked {
+                                pid,
+                                message,
+                            }));
                         }
                     }
                 }
@@ -352,10 +367,11 @@ impl Pool {
                 }
             }
         }
-        if let Some(e) = failure {
-            return Err(PoolError::Worker(e));
+        match failure {
+            Some(Failed::Worker(e)) => Err(PoolError::Worker(e)),
+            Some(Failed::Encoding(e)) => Err(io_error("encoding items")(e)),
+            None => Ok(results.into_iter().flatten().flatten().collect()),
         }
-        Ok(results.into_iter().flatten().flatten().collect())
     }
 
     /// Waits until some busy worker's result pipe has data or has hung up; their indices.
