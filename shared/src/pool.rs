@@ -184,6 +184,8 @@ enum Failed {
     Worker(ProcessError),
     /// An item could not be encoded (say, a handle as an item).
     Encoding(io::Error),
+    /// A result could not be decoded (its type refused what its worker wrote).
+    Decoding(io::Error),
 }
 
 /// What a worker runs for a chunk: the items' bytes and count in, the results' bytes out.
@@ -351,8 +353,12 @@ impl Pool {
                     match outcome {
                         Ok(bytes) => {
                             let len = chunks.range(chunk).len();
-                            results[chunk] =
-                                Some(decode(bytes, len).map_err(io_error("decoding results"))?);
+                            match decode(bytes, len) {
+                                Ok(decoded) => results[chunk] = Some(decoded),
+                                Err(e) => {
+                                    failure.get_or_insert(Failed::Decoding(e));
+                                }
+                            }
                         }
                         Err(message) => {
                             failure.get_or_insert(Failed::Worker(ProcessError::Panicked {
@@ -370,6 +376,7 @@ impl Pool {
         match failure {
             Some(Failed::Worker(e)) => Err(PoolError::Worker(e)),
             Some(Failed::Encoding(e)) => Err(io_error("encoding items")(e)),
+            Some(Failed::Decoding(e)) => Err(io_error("decoding results")(e)),
             None => Ok(results.into_iter().flatten().flatten().collect()),
         }
     }
