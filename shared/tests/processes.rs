@@ -1506,6 +1506,33 @@ fn slow_at_1((i, _): (u32, Option<Value<u32>>)) -> u32 {
     i
 }
 
+/// A result whose decoding refuses 0, as a type that checks what it reads may.
+#[derive(Debug, PartialEq)]
+struct NonZero(u32);
+
+impl Serialize for NonZero {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for NonZero {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<NonZero, D::Error> {
+        match u32::deserialize(d)? {
+            0 => Err(serde::de::Error::custom("zero")),
+            n => Ok(NonZero(n)),
+        }
+    }
+}
+
+/// Sleeps on item 1, so that its chunk is still out when item 0's result is refused.
+fn non_zero_slow_at_1(i: u32) -> NonZero {
+    if i == 1 {
+        thread::sleep(Duration::from_millis(300));
+    }
+    NonZero(i)
+}
+
 fn add(a: u32, b: u32) -> u32 {
     a + b
 }
@@ -1516,7 +1543,8 @@ fn set_to_7(v: Value<u32>) {
 
 /// Queue and pipe ends, shared memory and private descriptors serialize only as process
 /// arguments: elsewhere (postcard here, or a pool's items) they are refused. A pool whose
-/// call was refused that way still works, and the handles are unharmed.
+/// call was refused that way still works, as does one whose results could not be decoded,
+/// and the handles are unharmed.
 fn handles_travel_only_as_arguments(method: StartMethod) -> Checked {
     let (tx, rx) = Queue::<u8>::new().or_message()?.split();
     let (here, there) = Pipe::<u8>::new().or_message()?.split();
@@ -1561,6 +1589,22 @@ fn handles_travel_only_as_arguments(method: StartMethod) -> Checked {
     check!(sum == 5, "the next apply gave {sum}");
     let doubled = pool.map(double, &[1, 2, 3, 4, 5]).or_message()?;
     check!(doubled == [2, 4, 6, 8, 10], "the next map gave {doubled:?}");
+    // Likewise a result refused while item 1's chunk is still out.
+    let undecoded = pool.map(non_zero_slow_at_1, &[0, 1, 2, 3]);
+    check!(
+        matches!(
+            &undecoded,
+            Err(PoolError::Io {
+                what: "decoding results",
+                ..
+            })
+        ),
+        "a result that cannot be decoded gave {undecoded:?}"
+    );
+    let sum = pool.apply(add, (4, 5)).or_message()?;
+    check!(sum == 9, "the apply after gave {sum}");
+    let non_zero = pool.map(non_zero_slow_at_1, &[2, 3]).or_message()?;
+    check!(non_zero == [NonZero(2), NonZero(3)], "{non_zero:?}");
     // The handle itself is fine: as a process argument it goes to the child.
     start(method, set_to_7, (value.clone(),))?
         .join()
