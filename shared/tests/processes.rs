@@ -233,8 +233,15 @@ fn main() -> ExitCode {
     // Assertion messages are reported below; children's panics are expected noise.
     panic::set_hook(Box::new(|_| {}));
     // `cargo test -p shared --test processes -- WORDS`: only the scenarios whose name
-    // contains WORDS.
-    let only = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
+    // contains WORDS. Flags meant for libtest (`--nocapture`, ..) are not words.
+    let words: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let only = words.join(" ");
+    if !only.is_empty() {
+        println!("only the scenarios whose name contains {only:?}");
+    }
     let (mut passed, mut failed) = (0, 0);
     for &(name, scenario, runs) in SCENARIOS.iter().filter(|s| s.0.contains(&only)) {
         let methods = match runs {
