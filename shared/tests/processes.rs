@@ -77,6 +77,11 @@ const SCENARIOS: &[Scenario] = &[
         Runs::Both,
     ),
     (
+        "with SIGCHLD ignored, join says the end is lost: the waitpid error",
+        join_with_sigchld_ignored,
+        Runs::Both,
+    ),
+    (
         "children die with their parent (PDEATHSIG; not on macOS)",
         children_die_with_parent,
         Runs::Both,
@@ -505,6 +510,31 @@ fn join_timeout_max_is_no_limit(method: StartMethod) -> Checked {
         "a second join_timeout(MAX) on an ended child"
     );
     child.join().or_message()
+}
+
+fn exit_7() {
+    std::process::exit(7);
+}
+
+/// With SIGCHLD ignored the kernel reaps children itself, so their exit status is gone:
+/// `join` returns the `waitpid` error (ECHILD), as the README says, rather than a made-up
+/// end or a hang.
+fn join_with_sigchld_ignored(method: StartMethod) -> Checked {
+    // SAFETY: ignoring a signal installs no handler; the default is restored below.
+    unsafe { signal(Signal::SIGCHLD, SigHandler::SigIgn) }.or_message()?;
+    let outcome = (|| {
+        let end = start(method, exit_7, ())?.join();
+        match end {
+            Err(ProcessError::Os {
+                call: "waitpid",
+                source,
+            }) if source.raw_os_error() == Some(nix::libc::ECHILD) => Ok(()),
+            other => Err(format!("join gave {other:?}")),
+        }
+    })();
+    // SAFETY: as above.
+    unsafe { signal(Signal::SIGCHLD, SigHandler::SigDfl) }.or_message()?;
+    outcome
 }
 
 /// In a child: starts a grandchild, tells its pid, and is SIGKILLed: no destructor runs.
