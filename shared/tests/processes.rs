@@ -1045,7 +1045,7 @@ fn pool_starmap_and_apply(method: StartMethod) -> Checked {
         powers == pairs.iter().map(|(b, e)| b.pow(*e)).collect::<Vec<_>>(),
         "starmap out of order"
     );
-    // Three arguments, not all of them Copy; a closure that captures nothing.
+    // Three arguments, not all of them Copy.
     let labels = pool
         .starmap(
             label,
@@ -1055,6 +1055,7 @@ fn pool_starmap_and_apply(method: StartMethod) -> Checked {
     check!(labels == ["a-1", "b+2"], "{labels:?}");
     let one = pool.apply(power, (2, 10)).or_message()?;
     check!(one == 1024, "apply gave {one}");
+    // A closure that captures nothing is a target too.
     let square = pool.apply(|n: i32| n * n, (7,)).or_message()?;
     check!(square == 49, "apply gave {square}");
     Ok(())
