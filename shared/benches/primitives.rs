@@ -2,13 +2,19 @@
 //!
 //! Whole-pattern timings against Python are `cargo xtask bench`'s job; these show where the
 //! time inside one primitive goes (per item, per call), to compare before and after a change.
-//! The process benches fork, which `shared` allows only while the process has one thread:
-//! divan runs each bench on the main thread, and the thread pool benches join their threads.
+//! The process benches run under both start methods. Fork is allowed only while the
+//! process has one thread: divan runs each bench on the main thread, and the thread pool
+//! benches join their threads. Spawn runs this program again: `main_guard` comes first.
 
 use divan::Bencher;
 use shared::ThreadPool;
+use shared::pool::Pool;
+use shared::process::{Process, StartMethod};
+
+const METHODS: [StartMethod; 2] = [StartMethod::Fork, StartMethod::Spawn];
 
 fn main() {
+    shared::main_guard();
     divan::main();
 }
 
@@ -57,42 +63,50 @@ fn queue_put_get_1000(bencher: Bencher<'_, '_>) {
         });
 }
 
-/// `Process::start` of a child that does nothing, then `join`: one fork, exit and reap.
-#[divan::bench(sample_count = 50)]
-fn process_start_join() {
-    shared::process::Process::start(|| ())
+fn nothing() {}
+
+fn square(x: u64) -> u64 {
+    x * x
+}
+
+fn some_square(x: u64) -> Option<u64> {
+    Some(x * x)
+}
+
+/// `Process::start` of a child that does nothing, then `join`: one fork (or exec), exit and
+/// reap.
+#[divan::bench(args = METHODS, sample_count = 30)]
+fn process_start_join(method: StartMethod) {
+    Process::start_by(method, nothing, ())
         .expect("starting a process")
         .join()
         .expect("the child ended well");
 }
 
-/// `Pool::map` of `x * x` over 100 000 items on 4 worker processes: forking the workers,
-/// which send the `u64` results as raw bytes, and the parent's copy of each chunk.
-#[divan::bench(sample_count = 20)]
-fn pool_map_100_000(bencher: Bencher<'_, '_>) {
-    let pool = shared::pool::Pool::new(4);
+/// `Pool::map` of `x * x` over 100 000 items on 4 worker processes started once: the items
+/// and results postcard-encoded through each worker's pipes.
+#[divan::bench(args = METHODS, sample_count = 20)]
+fn pool_map_100_000(bencher: Bencher<'_, '_>, method: StartMethod) {
+    let mut pool = Pool::new_by(method, 4).expect("starting the pool");
     let items: Vec<u64> = (0..100_000).collect();
     bencher
         .counter(divan::counter::ItemsCount::new(100_000u32))
-        .bench_local(|| pool.map(|x| x * x, &items).expect("pool map"));
+        .bench_local(|| pool.map(square, &items).expect("pool map"));
 }
 
-/// The same squares as `Some(x * x)`, a result type that is not a number: postcard-encoded
-/// in the workers, sent through pipes and decoded by the parent. Against `pool_map_100_000`,
-/// what sending numbers as bytes saves.
+/// The same squares as `Some(x * x)`: what a result type of more than a number costs.
 #[divan::bench(sample_count = 20)]
-fn pool_map_encoded_100_000(bencher: Bencher<'_, '_>) {
-    let pool = shared::pool::Pool::new(4);
+fn pool_map_option_100_000(bencher: Bencher<'_, '_>) {
+    let mut pool = Pool::new_by(StartMethod::Fork, 4).expect("starting the pool");
     let items: Vec<u64> = (0..100_000).collect();
     bencher
         .counter(divan::counter::ItemsCount::new(100_000u32))
-        .bench_local(|| pool.map(|x| Some(x * x), &items).expect("pool map"));
+        .bench_local(|| pool.map(some_square, &items).expect("pool map"));
 }
 
-/// `Pool::apply` of one call: one worker forked, one result back.
+/// `Pool::apply` of one call on a pool that is already running: one task, one result.
 #[divan::bench(sample_count = 50)]
-fn pool_apply() {
-    shared::pool::Pool::new(4)
-        .apply(|x: &u64| x * x, &(7,))
-        .expect("pool apply");
+fn pool_apply(bencher: Bencher<'_, '_>) {
+    let mut pool = Pool::new_by(StartMethod::Fork, 4).expect("starting the pool");
+    bencher.bench_local(|| pool.apply(square, (7,)).expect("pool apply"));
 }

@@ -31,12 +31,13 @@
 //! `writev`, which raises SIGPIPE on Linux). So SIGPIPE gets a handler instead: if stdout is
 //! the pipe no one reads, the process ends by SIGPIPE, as `cat` would; otherwise the
 //! handler returns and the write fails with `EPIPE`, an error as before. Children that
-//! `Process` forks inherit the handler. Where there is no SIGPIPE (Windows) this does
+//! `Process` forks inherit the handler, and those it spawns set it again. Where there is no SIGPIPE (Windows) this does
 //! nothing.
 
 /// Makes a write to a stdout whose reader has gone end the program there, quietly, as it
 /// ends `cat`; see the [module docs](self).
 pub fn end_quietly() {
+    ON.store(true, std::sync::atomic::Ordering::Relaxed);
     #[cfg(unix)]
     {
         use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
@@ -49,6 +50,14 @@ pub fn end_quietly() {
         // `main`, before any thread could be changing SIGPIPE's action at the same time.
         let _ = unsafe { sigaction(Signal::SIGPIPE, &action) };
     }
+}
+
+static ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether [`end_quietly`] was called: a child process started by spawn (a new run of the
+/// program, with SIGPIPE as Rust sets it) calls it too, as a forked one inherits it.
+pub fn is_on() -> bool {
+    ON.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// SIGPIPE's handler: ends the process by SIGPIPE if stdout is a pipe (or socket) no one

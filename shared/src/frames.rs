@@ -28,19 +28,16 @@
 //!
 //! # Copying it
 //!
-//! Copy `frames.rs`, `process.rs`, `private_fd.rs` and `os.rs` into one folder of your
-//! crate, as sibling modules (they reach each other through `super::`), and add to
-//! `Cargo.toml`:
+//! Copy `frames.rs`, `process.rs`, `start_method.rs`, `reduction.rs`, `private_fd.rs`,
+//! `os.rs` and `closed_stdout.rs` into one folder of your crate, as sibling modules (they
+//! reach each other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
-//! nix = { version = "0.32", features = ["fs", "poll", "process", "signal"] }
+//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
 //! postcard = { version = "1", default-features = false, features = ["use-std"] }
 //! serde = "1"
 //! ```
-//!
-//! [`queue`]: super::queue
-//! [`pipe`]: super::pipe
 
 use std::io;
 use std::os::fd::AsFd;
@@ -110,6 +107,20 @@ impl Inbox {
         }
     }
 
+    /// An inbox that has already received `bytes` (an end handed over with unread bytes).
+    pub fn holding(bytes: &[u8]) -> Inbox {
+        let mut inbox = Inbox::new();
+        inbox.buf.resize(bytes.len().max(BUFFER), 0);
+        inbox.buf[..bytes.len()].copy_from_slice(bytes);
+        inbox.end = bytes.len();
+        inbox
+    }
+
+    /// The bytes that have arrived and are not taken yet.
+    pub fn unread_bytes(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
     /// The next item from `fd`: one already here, else read until one is whole, until
     /// end-of-file ([`Got::Closed`]) or until `deadline` ([`Got::Empty`]; `None` waits
     /// without limit). End-of-file in the middle of a frame is an `UnexpectedEof` error.
@@ -150,6 +161,17 @@ impl Inbox {
         let item = postcard::from_bytes(body).map_err(invalid)?;
         self.start += 4 + len;
         Ok(Some(item))
+    }
+
+    /// The next frame's bytes as they are (not decoded), if the whole frame has arrived.
+    pub fn take_bytes(&mut self) -> Option<&[u8]> {
+        let len = self.frame_len()?;
+        let body = self.start + 4..self.start + 4 + len;
+        if body.end > self.end {
+            return None;
+        }
+        self.start = body.end;
+        Some(&self.buf[body])
     }
 
     /// The length of the frame at `start`, once its 4 length bytes have arrived.
@@ -239,8 +261,8 @@ pub fn reader_gone() -> io::Error {
 /// The error for an end used in a process it was not handed to (its descriptor revoked).
 pub fn not_ours() -> io::Error {
     io::Error::other(
-        "this end belongs to another process: a child gets an end only if it is handed \
-         over with Process::start_with",
+        "this end belongs to another process: a child gets an end only as an argument of \
+         its Process (or Pool call)",
     )
 }
 

@@ -7,17 +7,16 @@
 //!
 //! - [`thread_pool`]: `ThreadPool`, a fixed set of worker threads with an ordered `map`
 //!   (Python's `concurrent.futures.ThreadPoolExecutor`), over crossbeam-channel.
-//! - `process`: `Process`, a closure run in a forked child with `join` reporting how it
-//!   ended (Python's `multiprocessing.Process`), over nix, with `private_fd` (the pipe ends
-//!   a child must not keep) and `os` (the calls Linux and macOS make differently). `pool`,
-//!   `queue`, `pipe` and `shared_memory` are Python's `Pool`, `Queue`, `Pipe`, `Value` and
-//!   `Array` beside it; `shared_memory` stands alone, `pool` travels with `process`,
-//!   `shared_memory` and `pool_plain` (its fast path for numbers), and `queue` and `pipe`
-//!   send items as `frames` and travel with it and `process`. These need `fork`: Unix only. On Windows, `no_fork` stands in for them, with
-//!   the same names and an error that says so.
-//! - `Pool`'s calls keep Python's names: `map` (`pool.map(f, items)`), `starmap`
-//!   (`pool.starmap(f, [(a, b), ..])`), `apply` (`pool.apply(f, (a, b))`), and `timeout`
-//!   for the bound Python gets from `map_async(..).get(timeout)`.
+//! - `process`: `Process`, a function run in a child process with `join` reporting how it
+//!   ended (Python's `multiprocessing.Process`), started by either of Python's start
+//!   methods, spawn or fork (`start_method`, with [`main_guard`], Python's
+//!   `if __name__ == '__main__':`). Its arguments travel by serde, the descriptors inside
+//!   them beside the bytes (`reduction`). With it go `private_fd` (the pipe ends a forked
+//!   child must not keep) and `os` (the calls Linux and macOS make differently).
+//! - `pool`, `queue`, `pipe` and `shared_memory` are Python's `Pool`, `Queue`, `Pipe`,
+//!   `Value` and `Array` beside it; `queue` and `pipe` send items as `frames`.
+//!   Linux and macOS; on Windows, `no_fork` stands in for them, with the same names and an
+//!   error that says so.
 //! - [`closed_stdout`]: one call at the top of `main` so that a program whose reader has
 //!   gone (`| head -1`) ends quietly, as `cat` does.
 
@@ -33,20 +32,22 @@ pub mod pipe;
 #[cfg(unix)]
 pub mod pool;
 #[cfg(unix)]
-mod pool_plain;
-#[cfg(unix)]
 pub mod private_fd;
 #[cfg(unix)]
 pub mod process;
 #[cfg(unix)]
 pub mod queue;
 #[cfg(unix)]
+pub mod reduction;
+#[cfg(unix)]
 pub mod shared_memory;
+#[cfg(unix)]
+pub mod start_method;
 
 #[cfg(unix)]
 pub use {
     pipe::Pipe, pool::Pool, process::Process, queue::Queue, shared_memory::Array,
-    shared_memory::Value,
+    shared_memory::Value, start_method::main_guard,
 };
 
 #[cfg(not(unix))]
@@ -56,6 +57,6 @@ pub mod no_fork;
 #[allow(dead_code)]
 mod no_fork;
 #[cfg(not(unix))]
-pub use no_fork::{Array, Pipe, Pool, Process, Queue, Value, pipe, queue};
+pub use no_fork::{Array, Pipe, Pool, Process, Queue, Value, main_guard, pipe, queue};
 
 pub use thread_pool::ThreadPool;

@@ -1,9 +1,9 @@
-//! Stand-ins for `Process`, `Pool`, `Queue`, `Pipe`, `Value` and `Array` where there is no `fork`
-//! (Windows), so that the multiprocessing chapter's examples still compile there and say
-//! in one line why they cannot run:
+//! Stand-ins for `Process`, `Pool`, `Queue`, `Pipe`, `Value` and `Array` on Windows, until
+//! `shared`'s spawn start method runs there, so that the multiprocessing chapter's examples
+//! still compile there and say in one line why they cannot run:
 //!
 //! ```text
-//! Error: the multiprocessing chapter needs fork, which Windows lacks: run it under WSL2
+//! Error: shared's multiprocessing primitives do not run on Windows yet: run the chapter under WSL2
 //! ```
 //!
 //! Each stand-in has the names and signatures the examples use. What creates one fails
@@ -29,7 +29,8 @@ pub struct NoFork;
 impl fmt::Display for NoFork {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(
-            "the multiprocessing chapter needs fork, which Windows lacks: run it under WSL2",
+            "shared's multiprocessing primitives do not run on Windows yet: run the chapter \
+             under WSL2",
         )
     }
 }
@@ -44,19 +45,17 @@ fn unsupported() -> io::Error {
 #[derive(Debug)]
 enum Never {}
 
+/// Stands in for `start_method::main_guard`: nothing to do.
+pub fn main_guard() {}
+
 /// Stands in for `process::Process`: [`start`](Process::start) fails with [`NoFork`].
 #[derive(Debug)]
-pub struct Process<'a> {
+pub struct Process {
     never: Never,
-    _closure: PhantomData<&'a ()>,
 }
 
-impl<'a> Process<'a> {
-    pub fn start<F: FnMut() -> R + 'a, R>(_f: F) -> Result<Process<'a>, NoFork> {
-        Err(NoFork)
-    }
-
-    pub fn start_with<A, F: FnMut(A) -> R + 'a, R>(_args: A, _f: F) -> Result<Process<'a>, NoFork> {
+impl Process {
+    pub fn start<F: Target<A>, A>(_target: F, _args: A) -> Result<Process, NoFork> {
         Err(NoFork)
     }
 
@@ -65,64 +64,72 @@ impl<'a> Process<'a> {
     }
 }
 
-/// Stands in for `pool::Pool`: [`map`](Pool::map) fails with [`NoFork`].
-#[derive(Debug, Clone)]
+/// Stands in for `pool::Pool`: [`new`](Pool::new) fails with [`NoFork`].
+#[derive(Debug)]
 pub struct Pool {
-    processes: usize,
+    never: Never,
 }
 
 impl Pool {
-    pub fn new(processes: usize) -> Pool {
-        Pool { processes }
-    }
-
-    pub fn processes(&self) -> usize {
-        self.processes
+    pub fn new(_processes: usize) -> Result<Pool, NoFork> {
+        Err(NoFork)
     }
 
     pub fn timeout(self, _limit: std::time::Duration) -> Pool {
         self
     }
 
-    pub fn map<T, R, F: Fn(&T) -> R>(&self, _f: F, _items: &[T]) -> Result<Vec<R>, NoFork> {
-        Err(NoFork)
+    pub fn map<T, R, F: Fn(T) -> R>(&mut self, _f: F, _items: &[T]) -> Result<Vec<R>, NoFork> {
+        match self.never {}
     }
 
-    pub fn starmap<T, F: StarFn<T>>(&self, _f: F, _items: &[T]) -> Result<Vec<F::Output>, NoFork> {
-        Err(NoFork)
+    pub fn starmap<T, F: Target<T>>(
+        &mut self,
+        _f: F,
+        _items: &[T],
+    ) -> Result<Vec<F::Output>, NoFork> {
+        match self.never {}
     }
 
-    pub fn apply<A, F: StarFn<A>>(&self, _f: F, _args: &A) -> Result<F::Output, NoFork> {
-        Err(NoFork)
+    pub fn apply<A, F: Target<A>>(&mut self, _f: F, _args: A) -> Result<F::Output, NoFork> {
+        match self.never {}
     }
 }
 
-/// Stands in for `pool::StarFn`: a function of a tuple's fields, for `starmap` and `apply`.
-pub trait StarFn<Args> {
+/// Stands in for `process::Target`: a function of a tuple's fields.
+pub trait Target<Args> {
     type Output;
 }
 
-macro_rules! star_fn {
-    ($($arg:ident),+) => {
-        impl<F, R, $($arg),+> StarFn<($($arg,)+)> for F
+macro_rules! target {
+    ($($arg:ident),*) => {
+        impl<F, R, $($arg),*> Target<($($arg,)*)> for F
         where
-            F: Fn($(&$arg),+) -> R,
+            F: Fn($($arg),*) -> R,
         {
             type Output = R;
         }
     };
 }
 
-star_fn!(A);
-star_fn!(A, B);
-star_fn!(A, B, C);
-star_fn!(A, B, C, D);
+target!();
+target!(A);
+target!(A, B);
+target!(A, B, C);
+target!(A, B, C, D);
+target!(A, B, C, D, E);
 
 /// Stands in for `shared_memory::Value`: [`new`](Value::new) fails with [`NoFork`].
 #[derive(Debug)]
 pub struct Value<T> {
     never: Never,
     _value: PhantomData<T>,
+}
+
+impl<T> Clone for Value<T> {
+    fn clone(&self) -> Self {
+        match self.never {}
+    }
 }
 
 impl<T> Value<T> {
@@ -148,6 +155,12 @@ impl<T> Value<T> {
 pub struct Array<T> {
     never: Never,
     _values: PhantomData<T>,
+}
+
+impl<T> Clone for Array<T> {
+    fn clone(&self) -> Self {
+        match self.never {}
+    }
 }
 
 impl<T> Array<T> {
@@ -281,30 +294,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn everything_that_would_fork_says_why_it_cannot() {
-        let message =
-            "the multiprocessing chapter needs fork, which Windows lacks: run it under WSL2";
-        assert_eq!(Process::start(|| ()).unwrap_err().to_string(), message);
+    fn everything_that_would_start_a_process_says_why_it_cannot() {
+        let message = NoFork.to_string();
+        assert!(message.contains("do not run on Windows yet"), "{message}");
+        fn nothing() {}
         assert_eq!(
-            Process::start_with(1, |_| ()).unwrap_err().to_string(),
+            Process::start(nothing, ()).unwrap_err().to_string(),
             message
         );
-        assert_eq!(
-            Pool::new(2).map(|n| n + 1, &[1]).unwrap_err().to_string(),
-            message
-        );
-        let power = |base: &i32, exp: &u32| base.pow(*exp);
-        assert_eq!(
-            Pool::new(2)
-                .starmap(power, &[(2, 3)])
-                .unwrap_err()
-                .to_string(),
-            message
-        );
-        assert_eq!(
-            Pool::new(2).apply(power, &(2, 3)).unwrap_err().to_string(),
-            message
-        );
+        assert_eq!(Pool::new(2).unwrap_err().to_string(), message);
         assert_eq!(Value::new(0).unwrap_err().to_string(), message);
         assert_eq!(Array::new([1, 2]).unwrap_err().to_string(), message);
         assert_eq!(Queue::<i32>::new().unwrap_err().to_string(), message);

@@ -1,15 +1,18 @@
-//! The system calls `process` and `private_fd` make differently on Linux and macOS: each
-//! function here has one short version per OS, side by side, so that those modules read
-//! the same everywhere.
+//! The system calls `process`, `start_method`, `private_fd` and `shared_memory` make
+//! differently on Linux and macOS: each function here has one short version per OS, side
+//! by side where they differ, so that those modules read the same everywhere.
 //!
 //! # Copying it
 //!
-//! Copy `os.rs` into your crate with `process.rs` and `private_fd.rs`, and add to
-//! `Cargo.toml`:
+//! Copy `os.rs`, `process.rs`, `start_method.rs`, `reduction.rs`, `private_fd.rs` and
+//! `closed_stdout.rs` into one folder of your crate, as sibling modules (they reach each
+//! other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
-//! nix = { version = "0.32", features = ["fs", "poll", "process", "signal"] }
+//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
+//! postcard = { version = "1", default-features = false, features = ["use-std"] }
+//! serde = "1"
 //! ```
 //!
 //! # What macOS lacks
@@ -21,15 +24,16 @@
 //! - `/proc/self/task`: threads are counted with `proc_pidinfo` ([`thread_count`]).
 //! - `PR_SET_PDEATHSIG`: nothing asks the kernel to kill a child when its parent dies
 //!   ([`die_with_parent`] says what that loses).
+//! - `/proc/self/exe`: a spawned child runs the executable's path ([`this_executable`]).
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::libc;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::stat::Mode;
+use nix::unistd::Pid;
 
 /// A new pipe, `(read end, write end)`, both close-on-exec.
 #[cfg(target_os = "linux")]
@@ -132,41 +136,90 @@ pub fn thread_count() -> io::Result<usize> {
     ))
 }
 
-/// In a new child: asks the kernel to SIGKILL this process when its parent dies.
+/// In a new child: asks the kernel to SIGKILL this process when the parent's thread that
+/// started it ends; fails if `parent` is already gone (the signal would never come).
 #[cfg(target_os = "linux")]
-pub fn die_with_parent() -> nix::Result<()> {
-    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+pub fn die_with_parent(parent: Pid) -> nix::Result<()> {
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
+    parent_still_there(parent)
 }
 
-/// In a new child: nothing to do, for want of a way. macOS has no `PR_SET_PDEATHSIG`, and
-/// watching the parent (kqueue's `NOTE_EXIT`) would take a thread in every child, which
-/// would then refuse to fork. So a parent that returns or unwinds still kills its unjoined
-/// children (`Process`'s drop), Ctrl-C still reaches them (the terminal signals the whole
-/// process group), and a child whose parent had already died exits at once; but the
-/// children of a parent that is killed by a signal sent to it alone (`kill PID`, SIGKILL,
-/// a crash) or that calls `std::process::exit` run on until they end by themselves.
+/// In a new child: only checks that `parent` is still there, for want of a way to ask for
+/// more. macOS has no `PR_SET_PDEATHSIG`, and watching the parent (kqueue's `NOTE_EXIT`)
+/// would take a thread in every child, which would then refuse to fork. So a parent that
+/// returns or unwinds still kills its unjoined children (`Process`'s drop), Ctrl-C still
+/// reaches them (the terminal signals the whole process group), and a child whose parent
+/// had already died exits at once; but the children of a parent that is killed by a
+/// signal sent to it alone (`kill PID`, SIGKILL, a crash) or that calls
+/// `std::process::exit` run on until they end by themselves.
 #[cfg(not(target_os = "linux"))]
-pub fn die_with_parent() -> nix::Result<()> {
-    Ok(())
+pub fn die_with_parent(parent: Pid) -> nix::Result<()> {
+    parent_still_there(parent)
 }
 
-/// Whether SIGCHLD is ignored (`SIG_IGN`, or the `SA_NOCLDWAIT` flag): the kernel then
-/// discards each child's exit status, and `waitpid` finds no child.
-pub fn sigchld_ignored() -> bool {
-    let mut action = std::mem::MaybeUninit::<libc::sigaction>::uninit();
-    // SAFETY: with a null new action, `sigaction` only writes the current one to `action`,
-    // which is read only if the call succeeded.
-    unsafe {
-        libc::sigaction(libc::SIGCHLD, std::ptr::null(), action.as_mut_ptr()) == 0 && {
-            let action = action.assume_init();
-            action.sa_sigaction == libc::SIG_IGN || action.sa_flags & libc::SA_NOCLDWAIT != 0
+fn parent_still_there(parent: Pid) -> nix::Result<()> {
+    if nix::unistd::getppid() == parent {
+        Ok(())
+    } else {
+        Err(Errno::ESRCH)
+    }
+}
+
+/// Waits, briefly, until this process has one thread; `Err(threads)` if it still has more.
+///
+/// A thread that has been joined is gone for the program, but the kernel lists it (in
+/// `/proc/self/task`) until it has finished exiting, a moment later: that is what the
+/// wait is for. A thread that still runs keeps the count up, and the wait ends in refusal.
+pub fn wait_for_one_thread() -> Result<(), usize> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(100);
+    loop {
+        match thread_count() {
+            Ok(1) => return Ok(()),
+            Ok(n) if std::time::Instant::now() >= deadline => return Err(n),
+            Err(_) => return Err(0),
+            Ok(_) => std::thread::sleep(std::time::Duration::from_micros(200)),
         }
     }
 }
 
+/// The file a spawned child runs: on Linux `/proc/self/exe`, which names the very file
+/// this process runs even if a new build has replaced it on disk; elsewhere its path.
+pub fn this_executable() -> std::path::PathBuf {
+    if cfg!(target_os = "linux") {
+        return "/proc/self/exe".into();
+    }
+    std::env::current_exe()
+        .unwrap_or_else(|_| std::env::args_os().next().unwrap_or_default().into())
+}
+
+/// Clears close-on-exec on `fd`, so that the program about to be run inherits it. For
+/// `pre_exec`: only `fcntl`, which is async-signal-safe.
+pub fn keep_on_exec(fd: RawFd) -> io::Result<()> {
+    // SAFETY: `fcntl` on a descriptor number has no memory-safety preconditions.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    // SAFETY: as above.
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Sets close-on-exec on `fd` again: a descriptor a spawned child inherited is its own,
+/// not its children's.
+pub fn close_on_exec(fd: &OwnedFd) -> nix::Result<()> {
+    use nix::fcntl::{FcntlArg, FdFlag, fcntl};
+    fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).map(drop)
+}
+
+/// Right after a spawned child started: what this OS does to tie it to its parent (on
+/// Linux and macOS the child does it itself, in [`die_with_parent`]).
+pub fn adopt_child(_child: &std::process::Child) {}
+
 /// Whether this process's stdout is a pipe or socket no one reads any more (Linux reports
 /// `POLLERR`, macOS `POLLHUP`).
 pub fn stdout_is_closed() -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
     let stdout = io::stdout();
     let mut fds = [PollFd::new(stdout.as_fd(), PollFlags::POLLOUT)];
     matches!(poll(&mut fds, PollTimeout::ZERO), Ok(1))

@@ -13,24 +13,27 @@
 //!     Ok(())
 //! }
 //!
-//! let (mut here, there) = Pipe::<u64>::new()?.split();
-//! let child = Process::start_with(there, doubler)?; // `there` moves to the child
-//! here.send(&21)?;
-//! assert_eq!(here.recv()?, Some(42));
-//! drop(here); // Python's close(): the child's `recv` returns `None`
-//! child.join()?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     shared::main_guard();
+//!     let (mut here, there) = Pipe::<u64>::new()?.split();
+//!     let child = Process::start(doubler, (there,))?; // `there` moves to the child
+//!     here.send(&21)?;
+//!     assert_eq!(here.recv()?, Some(42));
+//!     drop(here); // Python's close(): the child's `recv` returns `None`
+//!     child.join()?;
+//!     Ok(())
+//! }
 //! ```
 //!
 //! # Copying it
 //!
-//! Copy `pipe.rs`, `frames.rs`, `process.rs`, `private_fd.rs` and `os.rs` into one folder of
-//! your crate, as sibling modules (they reach each other through `super::`), and add to
-//! `Cargo.toml`:
+//! Copy `pipe.rs`, `frames.rs`, `process.rs`, `start_method.rs`, `reduction.rs`,
+//! `private_fd.rs`, `os.rs` and `closed_stdout.rs` into one folder of your crate, as
+//! sibling modules (they reach each other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
-//! nix = { version = "0.32", features = ["fs", "poll", "process", "signal"] }
+//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
 //! postcard = { version = "1", default-features = false, features = ["use-std"] }
 //! serde = "1"
 //! ```
@@ -68,18 +71,18 @@
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use super::frames::Got;
 use super::frames::{Inbox, not_ours, push_frame, reader_gone};
-use super::process::{Inherit, PrivateFd, current_pid, pipe};
+use super::private_fd::{PrivateFd, current_pid, pipe};
 
 /// A new pipe; [`split`](Pipe::split) it into its two ends.
 pub struct Pipe<T> {
@@ -141,7 +144,7 @@ pub struct Connection<T> {
     _items: PhantomData<fn(T) -> T>,
 }
 
-impl<T: Serialize + DeserializeOwned> Connection<T> {
+impl<T> Connection<T> {
     fn new(incoming: Option<PrivateFd>, outgoing: Option<PrivateFd>) -> io::Result<Self> {
         if let Some(fd) = &outgoing {
             fcntl(fd, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
@@ -155,7 +158,9 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
             _items: PhantomData,
         })
     }
+}
 
+impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// Sends `item` to the other end, all of it before returning; Python's `send(obj)`.
     /// While the pipe is full it reads what the other end sends meanwhile (see "Both ways
     /// at once"), and waits as long as the other end takes to make room.
@@ -253,14 +258,19 @@ fn one_way(only: &str) -> io::Error {
     )
 }
 
-impl<T> Inherit for Connection<T> {
-    fn private_fds(&self, fds: &mut Vec<RawFd>) {
-        let ends = [&self.incoming, &self.outgoing];
-        fds.extend(ends.into_iter().flatten().map(AsRawFd::as_raw_fd));
+/// Handed to a child: both descriptors, and the bytes that arrived but were not taken yet.
+impl<T> Serialize for Connection<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (&self.incoming, &self.outgoing, self.inbox.unread_bytes()).serialize(s)
     }
+}
 
-    fn in_child(&mut self) {
-        self.owner = current_pid();
+impl<'de, T> Deserialize<'de> for Connection<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (incoming, outgoing, unread): (_, _, Vec<u8>) = Deserialize::deserialize(d)?;
+        let mut end = Connection::new(incoming, outgoing).map_err(serde::de::Error::custom)?;
+        end.inbox = Inbox::holding(&unread);
+        Ok(end)
     }
 }
 

@@ -1,40 +1,50 @@
-//! `Pool`: run a function on worker processes, like Python's `multiprocessing.Pool(n)` with
-//! its `map`, `starmap` and `apply`; results in input order.
+//! `Pool`: worker processes that run a function over items, like Python's
+//! `multiprocessing.Pool(n)` with its `map`, `starmap` and `apply`; results in input order.
 //!
 //! ```
 //! use std::time::Duration;
 //! use shared::pool::{Pool, PoolError};
 //!
-//! fn square(n: &i64) -> i64 {
+//! fn square(n: i64) -> i64 {
 //!     n * n
 //! }
-//! fn power(base: &i64, exp: &u32) -> i64 {
-//!     base.pow(*exp)
+//! fn power(base: i64, exp: u32) -> i64 {
+//!     base.pow(exp)
+//! }
+//! fn shout(word: String) -> String {
+//!     word.to_uppercase()
+//! }
+//! fn abort_at_3(n: i32) -> i32 {
+//!     if n == 3 { std::process::abort() } else { n }
+//! }
+//! fn stuck(_: i32) {
+//!     loop { std::thread::sleep(Duration::from_secs(1)) }
 //! }
 //!
-//! let pool = Pool::new(4);
-//! assert_eq!(pool.map(square, &[1, 2, 3, 4, 5])?, [1, 4, 9, 16, 25]);
-//! // Each tuple's fields become the arguments: Python's `starmap` and `apply`.
-//! assert_eq!(pool.starmap(power, &[(2, 3), (3, 2)])?, [8, 9]);
-//! assert_eq!(pool.apply(power, &(2, 10))?, 1024);
-//! // Any item type; results need only be serde types.
-//! let words = ["fork", "pipe", "mmap"];
-//! assert_eq!(pool.map(|w| w.to_uppercase(), &words)?, ["FORK", "PIPE", "MMAP"]);
-//! // A worker that dies is an error, not a hang (Python's Pool hangs: CPython gh-66587).
-//! let numbers: Vec<i32> = (0..10).collect();
-//! assert!(pool.map(|&n| if n == 3 { std::process::abort() } else { n }, &numbers).is_err());
-//! // A bound on the whole call: past it the workers are killed.
-//! let bounded = Pool::new(2).timeout(Duration::from_millis(100));
-//! let stuck = bounded.apply(|_: &i32| loop { std::thread::sleep(Duration::from_secs(1)) }, &(0,));
-//! assert!(matches!(stuck, Err::<(), _>(PoolError::Timeout { .. })));
-//! # Ok::<(), PoolError>(())
+//! fn main() -> Result<(), PoolError> {
+//!     shared::main_guard(); // Python's `if __name__ == '__main__':`
+//!     let mut pool = Pool::new(4)?; // four workers, until `pool` is dropped
+//!     assert_eq!(pool.map(square, &[1, 2, 3, 4, 5])?, [1, 4, 9, 16, 25]);
+//!     // Each tuple's fields become the arguments: Python's `starmap` and `apply`.
+//!     assert_eq!(pool.starmap(power, &[(2, 3), (3, 2)])?, [8, 9]);
+//!     assert_eq!(pool.apply(power, (2, 10))?, 1024);
+//!     // Items and results of any serde type.
+//!     let words = ["fork".to_string(), "spawn".to_string()];
+//!     assert_eq!(pool.map(shout, &words)?, ["FORK", "SPAWN"]);
+//!     // A worker that dies is an error, not a hang (Python's Pool hangs: CPython gh-66587).
+//!     assert!(pool.map(abort_at_3, &[1, 2, 3, 4]).is_err());
+//!     // A bound on every call: past it the workers are killed.
+//!     let mut bounded = Pool::new(2)?.timeout(Duration::from_millis(200));
+//!     assert!(matches!(bounded.apply(stuck, (0,)), Err(PoolError::Timeout { .. })));
+//!     Ok(())
+//! }
 //! ```
 //!
 //! # Copying it
 //!
-//! Copy `pool.rs`, `pool_plain.rs`, `process.rs`, `private_fd.rs`, `os.rs` and
-//! `shared_memory.rs` into one folder of your crate, as sibling modules (they reach each
-//! other through `super::`), and add to `Cargo.toml`:
+//! Copy `pool.rs`, `frames.rs`, `process.rs`, `start_method.rs`, `reduction.rs`,
+//! `private_fd.rs`, `os.rs` and `closed_stdout.rs` into one folder of your crate, as
+//! sibling modules (they reach each other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
@@ -47,56 +57,46 @@
 //!
 //! | Python | here |
 //! |---|---|
-//! | `Pool(4)` | [`Pool::new(4)`](Pool::new) |
-//! | `pool.map(f, items)` | [`pool.map(f, &items)`](Pool::map): `f` takes `&item` |
-//! | `pool.starmap(f, [(a, b), ..])` | [`pool.starmap(f, &[(a, b), ..])`](Pool::starmap): `f(&a, &b)` |
-//! | `pool.apply(f, (a, b))` | [`pool.apply(f, &(a, b))`](Pool::apply): `f(&a, &b)`, once |
-//! | `pool.map_async(f, items).get(timeout)` | [`Pool::new(4).timeout(limit)`](Pool::timeout), then any call |
-//!
-//! Python's `f(*args)` unpacks a tuple into arguments; Rust has no such call, so the
-//! [`StarFn`] trait does it for functions of one to four arguments: `starmap` calls
-//! `f(&a, &b)` for each `(a, b)`. A closure passed there needs its parameter types written
-//! out (`|a: &i64, b: &u32| ..`): the compiler takes a closure's signature from an `Fn`
-//! bound, `starmap`'s bound is `StarFn`, and without them it reports that the closure's
-//! `Fn` "is not general enough". The other way to write `*args` is a closure over the
-//! tuple, which is all `starmap` does: `pool.map(|(a, b)| power(a, b), &pairs)` gives the
-//! same results.
+//! | `with Pool(4) as p:` | [`let mut p = Pool::new(4)?;`](Pool::new), until `p` is dropped |
+//! | `p.map(f, items)` | [`p.map(f, &items)`](Pool::map) |
+//! | `p.starmap(f, [(a, b), ..])` | [`p.starmap(f, &[(a, b), ..])`](Pool::starmap): `f(a, b)` |
+//! | `p.apply(f, (a, b))` | [`p.apply(f, (a, b))`](Pool::apply): `f(a, b)`, once |
+//! | `p.map_async(f, items).get(timeout)` | [`Pool::new(4)?.timeout(limit)`](Pool::timeout), then any call |
+//! | `p.close(); p.join()` | [`p.join()`](Pool::join) |
+//! | `p.terminate()` | [`p.terminate()`](Pool::terminate) |
 //!
 //! # How a call runs
 //!
-//! Each call forks its workers after the function and the items exist, so neither is
-//! sent anywhere: every worker has a copy. `f` can be any `Fn`, a closure borrowing local
-//! data included, and items need no serde at all. The items are cut into chunks (4 per
-//! worker, as Python's default `chunksize`, but at most 4096 items); a worker claims the
-//! next chunk from a counter in shared memory, applies `f`, and writes the chunk's results,
-//! postcard-encoded, in one message on its own pipe. The parent reads whichever pipe is
-//! ready and puts each chunk in its place. A million items is a few hundred messages, not a
-//! million. `apply` is one item: one worker. Unlike Python's, the workers live for one call
-//! only, so a `Pool` holds no processes. (Integer and float results skip postcard: the
-//! workers send their raw bytes; `pool_plain.rs` is that speed-up, and can be skipped.)
+//! `Pool::new(n)` starts `n` workers, by the start method in force, and they live until the
+//! pool is dropped (Python's `with` block's end), [`join`](Pool::join)ed or
+//! [`terminate`](Pool::terminate)d: a hundred calls do not start a hundred processes. Each
+//! worker has a pipe for tasks and one for results. A call cuts the items into chunks (4 per
+//! worker, as Python's default `chunksize`, but at most 4096 items), and hands the next
+//! chunk to each worker that is free: which function to run (as `start_method` finds a
+//! spawned child's target) and the chunk's items, postcard-encoded. The worker sends back
+//! the chunk's results in one message, and the parent puts each chunk in its place. A
+//! million items is a few hundred messages, not a million.
 //!
-//! The items stay the caller's: each worker passes `f` a reference to its copy of an item
-//! and never drops it (see `process`'s "Who drops what"), and the caller drops each item
-//! once, when it is done with it.
+//! The function is a plain `fn` (or a closure that captures nothing), and items and
+//! results are serde types, as Python's must be picklable: the workers are other programs,
+//! or copies made before the call.
 //!
 //! # A worker that dies, or never ends
 //!
-//! If `f` panics, or a worker is killed or aborts, its pipe reaches end-of-file before
-//! all its results came, and the call returns [`PoolError::Worker`] saying how the worker
-//! ended (the panic message, the signal) at once, killing and reaping the other workers;
-//! this is what Python's `ProcessPoolExecutor` does with `BrokenProcessPool`. A worker
-//! stuck in a loop would make a call wait forever: [`Pool::timeout`] bounds every call,
-//! and past it the call kills the workers and returns [`PoolError::Timeout`]. (Python's
-//! `get(timeout)` raises `multiprocessing.TimeoutError` and leaves the workers running.)
-//! Workers are started like any [`Process`]: the caller must be single-threaded, and
-//! workers die with it.
+//! If `f` panics, the worker catches it and the call returns [`PoolError::Worker`] with the
+//! panic message once the other chunks in flight are back (Python's `map` re-raises the
+//! exception); the pool stays usable. If a worker is killed or aborts, its result pipe
+//! reaches end-of-file, and the call returns [`PoolError::Worker`] saying how it ended, at
+//! once, and the pool is broken: its other workers are killed, and later calls fail with
+//! [`PoolError::Broken`] (Python's `map` waits forever here). A worker stuck in a loop would
+//! make a call wait forever: [`Pool::timeout`] bounds every call, and past it the call kills
+//! the workers and returns [`PoolError::Timeout`]. (Python's `get(timeout)` raises
+//! `multiprocessing.TimeoutError` and leaves the workers running.)
 
-use std::collections::BTreeMap;
 use std::fmt;
-use std::io::{self, Read, Write};
-use std::ops::Range;
+use std::io;
 use std::os::fd::AsFd;
-use std::sync::atomic::Ordering;
+use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -104,39 +104,53 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::pool_plain;
-use super::process::{self, PrivateFd, Process, ProcessError, poll_timeout};
-use super::shared_memory::Value;
+use super::frames::{Inbox, write_all};
+use super::process::{
+    PrivateFd, Process, ProcessError, StartMethod, Target, get_start_method, pipe, poll_timeout,
+};
+use super::start_method::{address_at, conjure, offset_of};
 
 /// Chunks per worker: enough to even out uneven items, few enough to be cheap.
 const CHUNKS_PER_WORKER: usize = 4;
-/// Items per chunk at most: 32 KiB of 8-byte numbers, which a pipe (64 KiB on Linux) holds
-/// whole, so a worker hands a chunk over without waiting for the parent to read it.
+/// Items per chunk at most.
 const MAX_CHUNK: usize = 4096;
-/// A result message's header: chunk index and payload length, u64 LE each.
-const HEADER: usize = 16;
+/// How long dropping a pool waits for its workers to leave before it kills them.
+const LEAVE_WITHIN: Duration = Duration::from_secs(2);
 
-/// A number of worker processes to run calls on; Python's `Pool(processes)`.
-///
-/// The workers are forked by each call and gone when it returns, so a `Pool` holds no
-/// processes and needs no closing.
-#[derive(Debug, Clone)]
+/// Worker processes to run calls on; Python's `Pool(processes)`. See the [module docs](self).
+#[derive(Debug)]
 pub struct Pool {
-    processes: usize,
+    workers: Vec<Worker>,
     timeout: Duration,
+    /// Why the pool cannot take calls any more.
+    broken: Option<String>,
+}
+
+#[derive(Debug)]
+struct Worker {
+    process: Option<Process>,
+    /// Write end of its task pipe; dropping it tells the worker to leave.
+    tasks: Option<PrivateFd>,
+    /// Read end of its result pipe.
+    results: PrivateFd,
+    inbox: Inbox,
+    /// The chunk it is working on.
+    busy: Option<usize>,
 }
 
 /// Why a [`Pool`] call failed.
 #[derive(Debug)]
 pub enum PoolError {
-    /// A worker could not be started (e.g. the caller has threads).
+    /// A worker could not be started (e.g. under fork, the caller has threads).
     Start(ProcessError),
-    /// A worker ended before sending its results: how it ended.
+    /// A worker's function panicked, or a worker ended: how.
     Worker(ProcessError),
     /// The call did not finish within the pool's [`timeout`](Pool::timeout); its workers
     /// were killed.
     Timeout { limit: Duration },
-    /// Reading results failed.
+    /// The pool lost its workers earlier (the reason) and takes no calls.
+    Broken(String),
+    /// Sending tasks or reading results failed.
     Io {
         what: &'static str,
         source: io::Error,
@@ -147,11 +161,12 @@ impl fmt::Display for PoolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PoolError::Start(e) => write!(f, "could not start a pool worker: {e}"),
-            PoolError::Worker(e) => write!(f, "a pool worker died: {e}"),
+            PoolError::Worker(e) => write!(f, "a pool worker failed: {e}"),
             PoolError::Timeout { limit } => write!(
                 f,
                 "the pool did not finish within its timeout of {limit:?}; its workers were killed"
             ),
+            PoolError::Broken(why) => write!(f, "the pool takes no more calls: {why}"),
             PoolError::Io { what, source } => write!(f, "{what}: {source}"),
         }
     }
@@ -163,195 +178,431 @@ fn io_error(what: &'static str) -> impl FnOnce(io::Error) -> PoolError {
     move |source| PoolError::Io { what, source }
 }
 
+/// Why a call ends in an error once the chunks in flight are back.
+enum Failed {
+    /// A worker's function panicked.
+    Worker(ProcessError),
+    /// An item could not be encoded (say, a handle as an item).
+    Encoding(io::Error),
+}
+
+/// What a worker runs for a chunk: the items' bytes and count in, the results' bytes out.
+type ChunkEntry = fn(&[u8], usize, &mut Vec<u8>) -> io::Result<()>;
+
 impl Pool {
-    /// A pool of `processes` workers, with no time limit.
+    /// Starts `processes` workers by the start method in force; Python's `Pool(processes)`.
     ///
     /// # Panics
     /// If `processes` is 0 (Python raises `ValueError`).
-    pub fn new(processes: usize) -> Pool {
+    pub fn new(processes: usize) -> Result<Pool, PoolError> {
+        Pool::new_by(get_start_method().map_err(PoolError::Start)?, processes)
+    }
+
+    /// [`new`](Pool::new) by the given start method; Python's
+    /// `get_context(method).Pool(processes)`.
+    pub fn new_by(method: StartMethod, processes: usize) -> Result<Pool, PoolError> {
         assert!(processes > 0, "Pool::new: processes must be at least 1");
-        Pool {
-            processes,
-            timeout: Duration::MAX,
+        let mut workers = Vec::with_capacity(processes);
+        for _ in 0..processes {
+            let (task_read, task_write) = pipe().map_err(io_error("opening a task pipe"))?;
+            let (result_read, result_write) = pipe().map_err(io_error("opening a result pipe"))?;
+            let process = Process::start_by(method, serve, (task_read, result_write))
+                .map_err(PoolError::Start)?;
+            workers.push(Worker {
+                process: Some(process),
+                tasks: Some(task_write),
+                results: result_read,
+                inbox: Inbox::new(),
+                busy: None,
+            });
         }
+        Ok(Pool {
+            workers,
+            timeout: Duration::MAX,
+            broken: None,
+        })
     }
 
     /// This pool with every call bounded by `limit`: a call still running after it kills
-    /// its workers and returns [`PoolError::Timeout`]. `Duration::MAX` means no limit.
+    /// the workers and returns [`PoolError::Timeout`]. `Duration::MAX` means no limit.
     /// Python's `map_async(f, items).get(limit)`.
-    pub fn timeout(self, limit: Duration) -> Pool {
-        Pool {
-            timeout: limit,
-            ..self
-        }
+    pub fn timeout(mut self, limit: Duration) -> Pool {
+        self.timeout = limit;
+        self
     }
 
-    /// The number of worker processes.
-    pub fn processes(&self) -> usize {
-        self.processes
+    /// The workers' process ids.
+    pub fn pids(&self) -> Vec<u32> {
+        let workers = self.workers.iter();
+        workers
+            .filter_map(|w| w.process.as_ref())
+            .map(Process::pid)
+            .collect()
     }
 
     /// Applies `f` to every item on the workers; the results in input order. Python's
     /// `pool.map(f, items)`.
-    pub fn map<T, R, F>(&self, f: F, items: &[T]) -> Result<Vec<R>, PoolError>
+    pub fn map<T, R, F>(&mut self, f: F, items: &[T]) -> Result<Vec<R>, PoolError>
     where
-        F: Fn(&T) -> R,
-        R: Serialize + DeserializeOwned + 'static,
+        F: Fn(T) -> R + Copy + 'static,
+        T: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned,
     {
-        // Integers and floats skip encoding and decoding: workers send their raw bytes.
-        if pool_plain::is_plain::<R>() {
-            return pool_plain::map(self, f, items);
-        }
-        let mut chunks = BTreeMap::new(); // by first item: in input order
-        self.run(
-            items.len(),
-            |range, message| encode(items[range].iter().map(&f), message),
-            |range, payload| {
-                chunks.insert(range.start, decode(payload, range.len())?);
-                Ok(())
-            },
-        )?;
-        Ok(chunks.into_values().flatten().collect())
+        let _ = f; // only its type travels
+        self.run(map_chunk::<F, T, R>, items)
     }
 
-    /// Calls `f` with each item's fields as its arguments (see [`StarFn`]); the results in
+    /// Calls `f` with each item's fields as its arguments (see [`Target`]); the results in
     /// input order. Python's `pool.starmap(f, items)`.
-    ///
-    /// ```
-    /// # use shared::pool::Pool;
-    /// let pairs = [(2, 3), (3, 2)];
-    /// let pool = Pool::new(2);
-    /// let powers = pool.starmap(|base: &u64, exp: &u32| base.pow(*exp), &pairs)?;
-    /// assert_eq!(powers, [8, 9]);
-    /// // The same with `map` and a closure over the tuple.
-    /// assert_eq!(pool.map(|(base, exp)| base.pow(*exp), &pairs)?, powers);
-    /// # Ok::<(), shared::pool::PoolError>(())
-    /// ```
-    pub fn starmap<T, F>(&self, f: F, items: &[T]) -> Result<Vec<F::Output>, PoolError>
+    pub fn starmap<T, F>(&mut self, f: F, items: &[T]) -> Result<Vec<F::Output>, PoolError>
     where
-        F: StarFn<T>,
-        F::Output: Serialize + DeserializeOwned + 'static,
+        F: Target<T>,
+        T: Serialize + DeserializeOwned,
+        F::Output: Serialize + DeserializeOwned,
     {
-        self.map(|args| f.call_with(args), items)
+        let _ = f;
+        self.run(star_chunk::<F, T>, items)
     }
 
     /// Calls `f` with `args`' fields as its arguments, once, on a worker, and waits for
     /// the result. Python's `pool.apply(f, args)`.
-    pub fn apply<A, F>(&self, f: F, args: &A) -> Result<F::Output, PoolError>
+    pub fn apply<A, F>(&mut self, f: F, args: A) -> Result<F::Output, PoolError>
     where
-        F: StarFn<A>,
-        F::Output: Serialize + DeserializeOwned + 'static,
+        F: Target<A>,
+        A: Serialize + DeserializeOwned,
+        F::Output: Serialize + DeserializeOwned,
     {
-        let mut results = self.starmap(f, std::slice::from_ref(args))?;
+        let mut results = self.starmap(f, std::slice::from_ref(&args))?;
         Ok(results.pop().expect("one call, one result"))
     }
 
-    /// Forks the workers and collects their messages: the items `0..total` are cut into
-    /// chunks, each worker claims chunks and `fill`s a message for each, and the parent
-    /// `take`s each message, with its chunk's range, as it arrives. `Ok` once every
-    /// chunk's message has been taken, each exactly once, and every worker has ended well.
-    pub(super) fn run<W, P>(&self, total: usize, fill: W, mut take: P) -> Result<(), PoolError>
-    where
-        W: Fn(Range<usize>, &mut Vec<u8>) -> io::Result<()>,
-        P: FnMut(Range<usize>, &[u8]) -> io::Result<()>,
-    {
-        let chunks = Chunks::new(total, self.processes);
-        let deadline = Deadline::new(self.timeout);
-        // The next chunk to claim, in memory the workers share.
-        let next_chunk = Value::new(0usize).map_err(io_error("mapping the chunk counter"))?;
-        // Workers stay until the parent closes `release`, so a call's workers are all alive
-        // together, however few items there are, as a Python pool's are until it closes.
-        let (release, hold) = process::pipe().map_err(io_error("opening the release pipe"))?;
-        let mut workers = Vec::new();
-        for _ in 0..self.processes.min(chunks.count) {
-            let (read, write) = process::pipe().map_err(io_error("opening a result pipe"))?;
-            let release = release
-                .try_clone()
-                .map_err(io_error("handing over a pipe"))?;
-            let process = Process::start_with((write, release), |(out, release)| {
-                work(&fill, chunks, &next_chunk, &out)?;
-                wait_for_release(&release)
-            })
-            .map_err(PoolError::Start)?;
-            workers.push(Worker {
-                process: Some(process),
-                results: read,
-            });
-        }
-        drop(release);
+    /// Closes the task pipes and waits for every worker to leave; how the first one that
+    /// did not end well ended. Python's `pool.close()` then `pool.join()`.
+    pub fn join(mut self) -> Result<(), PoolError> {
+        self.leave()
+    }
 
-        // Until every chunk is in; returning early drops `workers`, killing them.
-        let mut taken = vec![false; chunks.count];
-        let mut left = chunks.count;
-        let mut payload = Vec::new();
-        while left > 0 {
-            if workers.iter().all(|worker| worker.process.is_none()) {
-                return Err(io_error("collecting results")(io::Error::other(
-                    "every worker ended and some chunks never came",
-                )));
+    /// Kills the workers now; Python's `pool.terminate()`.
+    pub fn terminate(mut self) {
+        self.kill_all();
+    }
+
+    /// Sends the chunks of `items` to free workers and collects the results in order.
+    fn run<T: Serialize, R: DeserializeOwned>(
+        &mut self,
+        entry: ChunkEntry,
+        items: &[T],
+    ) -> Result<Vec<R>, PoolError> {
+        if let Some(why) = &self.broken {
+            return Err(PoolError::Broken(why.clone()));
+        }
+        let chunks = Chunks::new(items.len(), self.workers.len());
+        let deadline = Deadline::new(self.timeout);
+        let mut results: Vec<Option<Vec<R>>> = (0..chunks.count).map(|_| None).collect();
+        let mut next = 0;
+        let mut failure = None;
+        let mut task = Vec::new();
+        loop {
+            for (i, worker) in self.workers.iter_mut().enumerate() {
+                if worker.busy.is_some() || next == chunks.count || failure.is_some() {
+                    continue;
+                }
+                let range = chunks.range(next);
+                if let Err(e) = encode_task(&mut task, entry, next, &items[range]) {
+                    // No further chunks go out; those in flight are collected first, so
+                    // that the pool's next call starts with every worker free.
+                    failure.get_or_insert(Failed::Encoding(e));
+                    continue;
+                }
+                let tasks = worker
+                    .tasks
+                    .as_ref()
+                    .expect("a working pool's pipes are open");
+                if let Err(e) = write_all(tasks, &task) {
+                    return Err(self.lost_worker(i, e));
+                }
+                worker.busy = Some(next);
+                next += 1;
             }
-            for i in ready(&workers, deadline)? {
-                let Worker { process, results } = &mut workers[i];
-                match read_message(results, &mut payload) {
-                    Ok(Some(index)) => {
-                        // Each chunk exactly once: `pool_plain` relies on it.
-                        match taken.get_mut(index) {
-                            Some(seen @ false) => *seen = true,
-                            _ => {
-                                let e = invalid(format_args!("unexpected chunk {index}"));
-                                return Err(io_error("reading results")(e));
-                            }
-                        }
-                        left -= 1;
-                        take(chunks.range(index), &payload)
-                            .map_err(io_error("decoding results"))?;
-                    }
-                    // End-of-file before the release: the worker died; `join` tells how.
-                    Ok(None) => join(process.take(), deadline)?,
-                    Err(e) => {
-                        join(process.take(), deadline)?;
+            if self.workers.iter().all(|w| w.busy.is_none()) {
+                break;
+            }
+            let ready = match self.ready(deadline) {
+                Ok(ready) => ready,
+                Err(e) => {
+                    self.break_with(e.to_string());
+                    return Err(e);
+                }
+            };
+            for i in ready {
+                let worker = &mut self.workers[i];
+                if let Err(e) = worker.inbox.read_from(&worker.results) {
+                    return Err(self.lost_worker(i, e));
+                }
+                while let Some(frame) = worker.inbox.take_bytes() {
+                    let pid = worker.process.as_ref().map_or(0, Process::pid);
+                    let (chunk, outcome) =
+                        parse_result(frame).map_err(io_error("reading results"))?;
+                    if worker.busy != Some(chunk) {
+                        let e = invalid(format!("a result for chunk {chunk}, which was not sent"));
                         return Err(io_error("reading results")(e));
                     }
+                    worker.busy = None;
+                    match outcome {
+                        Ok(bytes) => {
+                            let len = chunks.range(chunk).len();
+                            results[chunk] =
+                                Some(decode(bytes, len).map_err(io_error("decoding results"))?);
+                        }
+                        Err(message) => {
+                            failure.get_or_insert(Failed::Worker(ProcessError::Panicked {
+                                pid,
+                                message,
+                            }));
+                        }
+                    }
+                }
+                if worker.inbox.at_eof() {
+                    return Err(self.lost_worker(i, io::ErrorKind::UnexpectedEof.into()));
                 }
             }
         }
-        drop(hold); // releases the workers
-        for worker in &mut workers {
-            join(worker.process.take(), deadline)?;
+        match failure {
+            Some(Failed::Worker(e)) => Err(PoolError::Worker(e)),
+            Some(Failed::Encoding(e)) => Err(io_error("encoding items")(e)),
+            None => Ok(results.into_iter().flatten().flatten().collect()),
         }
-        Ok(())
+    }
+
+    /// Waits until some busy worker's result pipe has data or has hung up; their indices.
+    fn ready(&self, deadline: Deadline) -> Result<Vec<usize>, PoolError> {
+        let busy: Vec<usize> = (0..self.workers.len())
+            .filter(|&i| self.workers[i].busy.is_some())
+            .collect();
+        loop {
+            let timeout = deadline.left()?.map_or(PollTimeout::NONE, poll_timeout);
+            let mut fds: Vec<PollFd<'_>> = busy
+                .iter()
+                .map(|&i| PollFd::new(self.workers[i].results.as_fd(), PollFlags::POLLIN))
+                .collect();
+            match poll(&mut fds, timeout) {
+                Ok(0) | Err(Errno::EINTR) => continue, // `left` says whether time is up
+                Ok(_) => {
+                    let ready = fds.iter().map(|fd| fd.any().unwrap_or(true));
+                    let ready = busy.iter().zip(ready).filter(|(_, r)| *r);
+                    return Ok(ready.map(|(&i, _)| i).collect());
+                }
+                Err(e) => return Err(io_error("waiting for results")(e.into())),
+            }
+        }
+    }
+
+    /// Worker `dead`'s pipe failed: it died. Reaps it (how it ended is the error), kills
+    /// the rest at once, and breaks the pool.
+    fn lost_worker(&mut self, dead: usize, pipe_error: io::Error) -> PoolError {
+        let mut how = None;
+        for (i, worker) in self.workers.iter_mut().enumerate() {
+            if let Some(mut process) = worker.process.take() {
+                // The dead one has ended or is ending; the others are killed.
+                if i != dead
+                    || !process
+                        .join_timeout(Duration::from_millis(500))
+                        .unwrap_or(false)
+                {
+                    let _ = process.kill();
+                }
+                if let Err(e) = process.join()
+                    && i == dead
+                {
+                    how = Some(e);
+                }
+            }
+        }
+        let error = match how {
+            Some(e) => PoolError::Worker(e),
+            None => io_error("talking to a worker")(pipe_error),
+        };
+        self.break_with(error.to_string());
+        error
+    }
+
+    fn break_with(&mut self, why: String) {
+        self.kill_all();
+        self.broken.get_or_insert(why);
+    }
+
+    fn kill_all(&mut self) {
+        for worker in &mut self.workers {
+            worker.tasks = None;
+            drop(worker.process.take()); // kills and reaps
+        }
+    }
+
+    /// Closes the task pipes, then waits (within [`LEAVE_WITHIN`]) for the workers to leave.
+    fn leave(&mut self) -> Result<(), PoolError> {
+        for worker in &mut self.workers {
+            worker.tasks = None;
+        }
+        let deadline = Instant::now() + LEAVE_WITHIN;
+        let mut first_error = None;
+        for worker in &mut self.workers {
+            let Some(mut process) = worker.process.take() else {
+                continue;
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            let result = match process.join_timeout(left) {
+                Ok(true) => process.join().map_err(PoolError::Worker),
+                Ok(false) => Err(PoolError::Timeout {
+                    limit: LEAVE_WITHIN,
+                }),
+                Err(e) => Err(PoolError::Worker(e)),
+            };
+            if let Err(e) = result {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 }
 
-/// A function that takes a tuple's fields as its arguments, by reference: Python's
-/// `f(*args)`, for [`Pool::starmap`] and [`Pool::apply`].
-///
-/// Implemented for every function or closure `Fn(&A) -> R` with `(A,)`, `Fn(&A, &B) -> R`
-/// with `(A, B)`, and so on up to four arguments.
-pub trait StarFn<Args> {
-    type Output;
-    /// `f(&args.0, &args.1, ..)`.
-    fn call_with(&self, args: &Args) -> Self::Output;
+/// Python's `with Pool(..)` block ends: the workers are told to leave, and killed if they
+/// have not within a moment.
+impl Drop for Pool {
+    fn drop(&mut self) {
+        let _ = self.leave();
+    }
 }
 
-macro_rules! star_fn {
-    ($($arg:ident $field:tt),+) => {
-        impl<F, R, $($arg),+> StarFn<($($arg,)+)> for F
-        where
-            F: Fn($(&$arg),+) -> R,
-        {
-            type Output = R;
-            fn call_with(&self, args: &($($arg,)+)) -> R {
-                self($(&args.$field),+)
+/// A worker, in its own process: runs each task that arrives until the task pipe closes.
+fn serve(tasks: PrivateFd, results: PrivateFd) -> io::Result<()> {
+    let mut inbox = Inbox::new();
+    let mut out = Vec::new();
+    loop {
+        let Some(task) = inbox.take_bytes() else {
+            if inbox.at_eof() {
+                return Ok(()); // the pool closed: leave
             }
+            inbox.read_from(&tasks)?;
+            continue;
+        };
+        let (entry, chunk, count, items) = parse_task(task)?;
+        out.clear();
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&(chunk as u64).to_le_bytes());
+        out.push(0); // 0: results follow; 1: a panic message does
+        let at = out.len();
+        // SAFETY: the pool's parent sent `entry` as the `offset_of` a `ChunkEntry`, and this
+        // worker runs the parent's program (a forked copy, or spawned from the same
+        // executable, which the child checked when it started): the same function lies at
+        // that address here.
+        let entry: ChunkEntry =
+            unsafe { std::mem::transmute::<usize, ChunkEntry>(address_at(entry)) };
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| entry(items, count, &mut out)));
+        let failed = match outcome {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(format!("its items could not be decoded: {e}")),
+            Err(payload) => Some(
+                payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "Box<dyn Any>".to_string()),
+            ),
+        };
+        if let Some(message) = failed {
+            out.truncate(at);
+            out[at - 1] = 1;
+            out.extend_from_slice(message.as_bytes());
         }
-    };
+        let len = u32::try_from(out.len() - 4).map_err(|_| invalid("results over 4 GiB"))?;
+        out[..4].copy_from_slice(&len.to_le_bytes());
+        write_all(&results, &out)?;
+    }
 }
 
-star_fn!(A 0);
-star_fn!(A 0, B 1);
-star_fn!(A 0, B 1, C 2);
-star_fn!(A 0, B 1, C 2, D 3);
+/// A task frame: length, entry offset, chunk index, item count, then the items.
+fn encode_task<T: Serialize>(
+    task: &mut Vec<u8>,
+    entry: ChunkEntry,
+    chunk: usize,
+    items: &[T],
+) -> io::Result<()> {
+    task.clear();
+    task.extend_from_slice(&[0; 4]);
+    task.extend_from_slice(&offset_of(entry as usize).to_le_bytes());
+    task.extend_from_slice(&(chunk as u64).to_le_bytes());
+    task.extend_from_slice(&(items.len() as u64).to_le_bytes());
+    for item in items {
+        postcard::to_io(item, &mut *task).map_err(invalid)?;
+    }
+    let len = u32::try_from(task.len() - 4).map_err(|_| invalid("a chunk over 4 GiB"))?;
+    task[..4].copy_from_slice(&len.to_le_bytes());
+    Ok(())
+}
+
+fn parse_task(body: &[u8]) -> io::Result<(u64, usize, usize, &[u8])> {
+    let (header, items) = body
+        .split_at_checked(24)
+        .ok_or_else(|| invalid("a short task"))?;
+    let word = |i: usize| u64::from_le_bytes(header[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+    Ok((word(0), word(1) as usize, word(2) as usize, items))
+}
+
+/// A result frame's chunk index, and its results' bytes or a panic message.
+fn parse_result(body: &[u8]) -> io::Result<(usize, Result<&[u8], String>)> {
+    let (header, rest) = body
+        .split_at_checked(9)
+        .ok_or_else(|| invalid("a short result"))?;
+    let chunk = u64::from_le_bytes(header[..8].try_into().expect("8 bytes")) as usize;
+    match header[8] {
+        0 => Ok((chunk, Ok(rest))),
+        _ => Ok((chunk, Err(String::from_utf8_lossy(rest).into_owned()))),
+    }
+}
+
+/// `map`'s chunk, in the worker: `F` on each item.
+fn map_chunk<F, T, R>(items: &[u8], count: usize, out: &mut Vec<u8>) -> io::Result<()>
+where
+    F: Fn(T) -> R + Copy + 'static,
+    T: DeserializeOwned,
+    R: Serialize,
+{
+    let f = conjure::<F>();
+    let mut de = postcard::Deserializer::from_bytes(items);
+    for _ in 0..count {
+        let item = T::deserialize(&mut de).map_err(invalid)?;
+        postcard::to_io(&f(item), &mut *out).map_err(invalid)?;
+    }
+    Ok(())
+}
+
+/// `starmap`'s chunk, in the worker: `F` on each item's fields.
+fn star_chunk<F, T>(items: &[u8], count: usize, out: &mut Vec<u8>) -> io::Result<()>
+where
+    F: Target<T>,
+    T: DeserializeOwned,
+    F::Output: Serialize,
+{
+    let f = conjure::<F>();
+    let mut de = postcard::Deserializer::from_bytes(items);
+    for _ in 0..count {
+        let item = T::deserialize(&mut de).map_err(invalid)?;
+        postcard::to_io(&f.call(item), &mut *out).map_err(invalid)?;
+    }
+    Ok(())
+}
+
+fn decode<R: DeserializeOwned>(bytes: &[u8], len: usize) -> io::Result<Vec<R>> {
+    // One deserializer for the whole chunk: per item it is then just the decoding.
+    let mut de = postcard::Deserializer::from_bytes(bytes);
+    (0..len)
+        .map(|_| R::deserialize(&mut de).map_err(invalid))
+        .collect()
+}
+
+fn invalid(e: impl fmt::Display) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e.to_string())
+}
 
 /// How a call cuts `total` items: `count` chunks of `size` items (the last may be shorter).
 #[derive(Debug, Clone, Copy)]
@@ -363,7 +614,6 @@ struct Chunks {
 
 impl Chunks {
     fn new(total: usize, processes: usize) -> Chunks {
-        // Saturating: `Pool::new(usize::MAX)` is allowed, and forks one worker per chunk.
         let size = total
             .div_ceil(processes.saturating_mul(CHUNKS_PER_WORKER))
             .clamp(1, MAX_CHUNK);
@@ -371,7 +621,7 @@ impl Chunks {
         Chunks { total, size, count }
     }
 
-    fn range(&self, index: usize) -> Range<usize> {
+    fn range(&self, index: usize) -> std::ops::Range<usize> {
         let start = index * self.size;
         start..(start + self.size).min(self.total)
     }
@@ -401,168 +651,48 @@ impl Deadline {
     }
 }
 
-/// A worker (`None` once reaped) and the read end of its result pipe. Dropping it (on an
-/// error) kills and reaps the process.
-struct Worker<'a> {
-    process: Option<Process<'a>>,
-    results: PrivateFd,
-}
-
-/// Reaps a worker that has closed its pipe (so it is ending): how it ended.
-fn join(process: Option<Process<'_>>, deadline: Deadline) -> Result<(), PoolError> {
-    let Some(mut process) = process else {
-        return Ok(());
-    };
-    if let Some(left) = deadline.left()?
-        && !process.join_timeout(left).map_err(PoolError::Worker)?
-    {
-        return Err(PoolError::Timeout {
-            limit: deadline.limit,
-        });
-    }
-    process.join().map_err(PoolError::Worker)
-}
-
-/// Waits until some running worker's pipe has data or has hung up; their indices.
-fn ready(workers: &[Worker<'_>], deadline: Deadline) -> Result<Vec<usize>, PoolError> {
-    let running: Vec<usize> = (0..workers.len())
-        .filter(|&i| workers[i].process.is_some())
-        .collect();
-    loop {
-        let timeout = deadline.left()?.map_or(PollTimeout::NONE, poll_timeout);
-        let mut fds: Vec<PollFd<'_>> = running
-            .iter()
-            .map(|&i| PollFd::new(workers[i].results.as_fd(), PollFlags::POLLIN))
-            .collect();
-        match poll(&mut fds, timeout) {
-            Ok(0) | Err(Errno::EINTR) => continue, // `left` says whether time is up
-            Ok(_) => {
-                let ready = fds.iter().map(|fd| fd.any().unwrap_or(true));
-                return Ok(running
-                    .iter()
-                    .zip(ready)
-                    .filter(|(_, r)| *r)
-                    .map(|(&i, _)| i)
-                    .collect());
-            }
-            Err(e) => return Err(io_error("waiting for results")(e.into())),
-        }
-    }
-}
-
-/// One message into `payload`: its chunk index, or `None` at end-of-file before a whole
-/// header (the worker has ended, or died mid-message: `join` tells).
-fn read_message(mut fd: &PrivateFd, payload: &mut Vec<u8>) -> io::Result<Option<usize>> {
-    let mut header = [0u8; HEADER];
-    match fd.read_exact(&mut header) {
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-        result => result?,
-    }
-    let [index, len] = [0, 8].map(|at| {
-        let bytes: [u8; 8] = header[at..at + 8].try_into().expect("8 bytes");
-        u64::from_le_bytes(bytes) as usize
-    });
-    payload.resize(len, 0); // zeroes only what the last message did not fill
-    fd.read_exact(payload)?;
-    Ok(Some(index))
-}
-
-fn invalid(what: impl fmt::Display) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, what.to_string())
-}
-
-/// The worker's loop, in the child: claim a chunk, fill its message, send it; until none
-/// is left.
-fn work<W>(fill: &W, chunks: Chunks, next: &Value<usize>, mut out: &PrivateFd) -> io::Result<()>
-where
-    W: Fn(Range<usize>, &mut Vec<u8>) -> io::Result<()>,
-{
-    let mut message = Vec::new();
-    loop {
-        let index = next.as_atomic().fetch_add(1, Ordering::Relaxed);
-        if index >= chunks.count {
-            return Ok(());
-        }
-        message.clear();
-        message.extend_from_slice(&[0; HEADER]);
-        fill(chunks.range(index), &mut message)?;
-        let len = (message.len() - HEADER) as u64;
-        message[..8].copy_from_slice(&(index as u64).to_le_bytes());
-        message[8..HEADER].copy_from_slice(&len.to_le_bytes());
-        out.write_all(&message)?;
-    }
-}
-
-/// In the child, once its work is done: waits until the parent closes the release pipe.
-fn wait_for_release(mut release: &PrivateFd) -> io::Result<()> {
-    loop {
-        match release.read(&mut [0; 1]) {
-            Ok(0) => return Ok(()),
-            Ok(_) => {} // nothing is ever written; only the end counts
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-fn encode<R: Serialize>(results: impl Iterator<Item = R>, message: &mut Vec<u8>) -> io::Result<()> {
-    for result in results {
-        postcard::to_io(&result, &mut *message).map_err(invalid)?;
-    }
-    Ok(())
-}
-
-fn decode<R: DeserializeOwned>(bytes: &[u8], len: usize) -> io::Result<Vec<R>> {
-    // One deserializer for the whole chunk: per item it is then just the decoding.
-    let mut de = postcard::Deserializer::from_bytes(bytes);
-    (0..len)
-        .map(|_| R::deserialize(&mut de).map_err(invalid))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    // libtest's threads make a call refuse to fork; tests/processes.rs runs them for real.
+    // libtest's threads make a fork refuse, and its main has no `main_guard` for spawn;
+    // tests/processes.rs runs pools for real.
     #[test]
-    fn calls_need_a_single_threaded_caller() {
+    fn a_pool_needs_a_single_threaded_caller_to_fork() {
         std::thread::scope(|s| {
-            s.spawn(|| std::thread::sleep(Duration::from_millis(200)));
-            let pool = Pool::new(2);
-            let refused = |r: Result<(), PoolError>| {
-                matches!(r, Err(PoolError::Start(ProcessError::Threaded { .. })))
-            };
-            assert!(refused(pool.map(|&n: &i32| n, &[1]).map(drop)));
-            assert!(refused(
-                pool.starmap(|a: &i32, b: &i32| a + b, &[(1, 2)]).map(drop)
-            ));
-            assert!(refused(pool.apply(|a: &i32| *a, &(1,)).map(drop)));
+            s.spawn(|| std::thread::sleep(Duration::from_millis(300)));
+            let err = Pool::new_by(StartMethod::Fork, 2).unwrap_err();
+            assert!(
+                matches!(err, PoolError::Start(ProcessError::Threaded { .. })),
+                "{err}"
+            );
         });
     }
 
     #[test]
-    fn an_empty_map_forks_nothing() {
-        assert!(Pool::new(3).map(|&n: &i32| n, &[]).unwrap().is_empty());
-        let none: &[(i32, i32)] = &[];
-        assert!(
-            Pool::new(3)
-                .starmap(|a: &i32, b: &i32| a + b, none)
-                .unwrap()
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn star_fn_unpacks_tuples_in_order() {
-        fn join3(a: &char, b: &&str, c: &u8) -> String {
-            format!("{a}{b}{c}")
+    fn tasks_and_results_round_trip() {
+        fn double(n: u32) -> u32 {
+            n * 2
         }
-        assert_eq!(join3.call_with(&('x', "y", 3)), "xy3");
-        assert_eq!((|a: &i32| a * 2).call_with(&(21,)), 42);
-        assert_eq!((|a: &i32, b: &i32| a - b).call_with(&(5, 3)), 2);
-        let four = |a: &u8, b: &u8, c: &u8, d: &u8| [*a, *b, *c, *d];
-        assert_eq!(four.call_with(&(1, 2, 3, 4)), [1, 2, 3, 4]);
+        fn entry_of<F: Fn(u32) -> u32 + Copy + 'static>(_: F) -> ChunkEntry {
+            map_chunk::<F, u32, u32>
+        }
+        let entry = entry_of(double);
+        let mut out = Vec::new();
+        entry(&[1, 2], 2, &mut out).unwrap();
+        assert_eq!(out, [2, 4]);
+        let mut task = Vec::new();
+        encode_task(&mut task, entry, 3, &[1u32, 2, 300]).unwrap();
+        assert_eq!(
+            u32::from_le_bytes(task[..4].try_into().unwrap()) as usize,
+            task.len() - 4
+        );
+        let (offset, chunk, count, items) = parse_task(&task[4..]).unwrap();
+        assert_eq!((offset, chunk, count), (offset_of(entry as usize), 3, 3));
+        assert_eq!(decode::<u32>(items, 3).unwrap(), [1, 2, 300]);
+        assert!(parse_task(&task[4..20]).is_err());
+        let (chunk, outcome) = parse_result(&[7, 0, 0, 0, 0, 0, 0, 0, 1, b'n', b'o']).unwrap();
+        assert_eq!((chunk, outcome), (7, Err("no".to_string())));
     }
 
     #[test]
@@ -606,31 +736,8 @@ mod tests {
     }
 
     #[test]
-    fn messages_round_trip() {
-        let (r, w) = process::pipe().unwrap();
-        let counter = Value::new(0usize).unwrap();
-        let items = ["a", "bb", "ccc"];
-        let fill = |range: Range<usize>, message: &mut Vec<u8>| {
-            encode(items[range].iter().map(|s| s.len() as u32), message)
-        };
-        let chunks = Chunks {
-            total: 3,
-            size: 2,
-            count: 2,
-        };
-        work(&fill, chunks, &counter, &w).unwrap();
-        drop(w);
-        let mut payload = Vec::new();
-        assert_eq!(read_message(&r, &mut payload).unwrap(), Some(0));
-        assert_eq!(decode::<u32>(&payload, 2).unwrap(), [1, 2]);
-        assert_eq!(read_message(&r, &mut payload).unwrap(), Some(1));
-        assert_eq!(decode::<u32>(&payload, 1).unwrap(), [3]);
-        assert_eq!(read_message(&r, &mut payload).unwrap(), None);
-    }
-
-    #[test]
     #[should_panic(expected = "at least 1")]
     fn zero_processes_is_refused() {
-        Pool::new(0);
+        let _ = Pool::new_by(StartMethod::Fork, 0);
     }
 }

@@ -1,29 +1,39 @@
-//! `PrivateFd`: a file descriptor that the children `Process` starts do not keep unless it
-//! is handed to them; `Inherit`, what hands it over; and `current_pid`, with which a value
-//! copied into a child tells that it is not its own.
+//! `PrivateFd`: a file descriptor that the children `Process` forks do not keep unless it
+//! is handed to them as an argument; and `current_pid`, with which a value copied into a
+//! forked child tells that it is not its own.
 //!
 //! ```
 //! use std::io::{Read, Write};
-//! use shared::process::{Process, pipe};
+//! use shared::process::{PrivateFd, Process, pipe};
 //!
-//! let (read, write) = pipe()?;
-//! // Handed over: the child keeps `write` (it moves there), and the parent's copy closes.
-//! let child = Process::start_with(write, |write| (&write).write_all(b"hi"))?;
-//! let mut got = String::new();
-//! (&read).read_to_string(&mut got)?; // end-of-file: the only write end was the child's
-//! child.join()?;
-//! assert_eq!(got, "hi");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! fn greet(write: PrivateFd) -> std::io::Result<()> {
+//!     (&write).write_all(b"hi")
+//! }
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     shared::main_guard();
+//!     let (read, write) = pipe()?;
+//!     // Handed over: the child gets `write` (it moves there), and the parent's copy closes.
+//!     let child = Process::start(greet, (write,))?;
+//!     let mut got = String::new();
+//!     (&read).read_to_string(&mut got)?; // end-of-file: the only write end was the child's
+//!     child.join()?;
+//!     assert_eq!(got, "hi");
+//!     Ok(())
+//! }
 //! ```
 //!
 //! # Copying it
 //!
-//! Copy `private_fd.rs`, `process.rs` and `os.rs` into one folder of your crate, as sibling
-//! modules (they reach each other through `super::`), and add to `Cargo.toml`:
+//! Copy `private_fd.rs`, `process.rs`, `start_method.rs`, `reduction.rs`, `os.rs` and
+//! `closed_stdout.rs` into one folder of your crate, as sibling modules (they reach each
+//! other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
-//! nix = { version = "0.32", features = ["fs", "poll", "process", "signal"] }
+//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
+//! postcard = { version = "1", default-features = false, features = ["use-std"] }
+//! serde = "1"
 //! ```
 //!
 //! # Why descriptors are revoked
@@ -31,20 +41,21 @@
 //! A forked child inherits every open file descriptor, including the write end of a pipe
 //! it never uses, and a pipe reader sees end-of-file only once every write end is closed:
 //! one forgotten copy and "all producers are gone" never comes. So pipe ends that stand for
-//! ownership are wrapped in [`PrivateFd`], and in every child `Process` starts, each
-//! `PrivateFd` is revoked except those handed over explicitly through
-//! [`Process::start_with`](super::process::Process::start_with), Python's `args=`: the pipe
-//! end is closed there and any write fails with `EBADF` (a read fails too on Linux, and
-//! finds end-of-file on macOS; see `os.rs`). The number stays taken, so a later `open`
-//! cannot reuse it. Types holding such ends (a queue's `Sender` and `Receiver`) implement
-//! [`Inherit`].
+//! ownership are wrapped in [`PrivateFd`], and in every child `Process` forks, each
+//! `PrivateFd` is revoked except those in its arguments (Python's `args=`): the pipe end is
+//! closed there and any write fails with `EBADF` (a read fails too on Linux, and finds
+//! end-of-file on macOS; see `os.rs`). The number stays taken, so a later `open` cannot
+//! reuse it. A spawned child needs none of this: every descriptor is close-on-exec, and
+//! only those in its arguments are kept open for it.
 
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use super::os;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::{os, reduction};
 
 /// The open [`PrivateFd`]s of this process. Never locked across a fork: one thread.
 static PRIVATE_FDS: Mutex<Vec<RawFd>> = Mutex::new(Vec::new());
@@ -133,13 +144,13 @@ pub fn current_pid() -> u32 {
     }
 }
 
-/// In a new child: refreshes [`current_pid`], and revokes every private descriptor not in
-/// `keep`.
+/// In a new forked child: refreshes [`current_pid`], and revokes every private descriptor
+/// not in `keep`. Every `PrivateFd` here is now the parent's copy, never dropped in the
+/// child: the list starts empty, for the child's own.
 pub(super) fn in_new_child(keep: &[RawFd]) -> nix::Result<()> {
     CURRENT_PID.store(std::process::id(), Ordering::Relaxed);
-    let revoke: Vec<RawFd> = private_fds()
-        .iter()
-        .copied()
+    let revoke: Vec<RawFd> = std::mem::take(&mut *private_fds())
+        .into_iter()
         .filter(|fd| !keep.contains(fd))
         .collect();
     if revoke.is_empty() {
@@ -148,92 +159,17 @@ pub(super) fn in_new_child(keep: &[RawFd]) -> nix::Result<()> {
     os::revoke(&revoke)
 }
 
-/// What `Process::start_with` hands to a child: the [`PrivateFd`]s it holds stay open
-/// there. Implemented for `()`, [`PrivateFd`], tuples, `Vec` and `Option` of such values,
-/// and the queue ends.
-pub trait Inherit {
-    /// Pushes the raw numbers of the private descriptors the child must keep.
-    fn private_fds(&self, fds: &mut Vec<RawFd>);
-
-    /// In the parent, just before the fork: e.g. flush buffered writes, so that the
-    /// child's copy of the buffer and the parent's do not both send them.
-    fn before_fork(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-
-    /// In the child, just after the fork: e.g. record that this process owns it now
-    /// (see [`current_pid`]).
-    fn in_child(&mut self) {}
-
-    /// In the parent, just after the fork, before this copy is dropped: e.g. record that
-    /// it is the child's now, so that dropping it here undoes nothing the child relies on.
-    fn in_parent(&mut self) {}
-}
-
-impl Inherit for () {
-    fn private_fds(&self, _: &mut Vec<RawFd>) {}
-}
-
-impl Inherit for PrivateFd {
-    fn private_fds(&self, fds: &mut Vec<RawFd>) {
-        fds.push(self.as_raw_fd());
+impl Serialize for PrivateFd {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        reduction::serialize_fd(self.as_fd(), s)
     }
 }
 
-/// Containers hand over each of their elements.
-macro_rules! inherit_each {
-    ($($container:ident),+) => {$(
-        impl<I: Inherit> Inherit for $container<I> {
-            fn private_fds(&self, fds: &mut Vec<RawFd>) {
-                self.iter().for_each(|i| i.private_fds(fds));
-            }
-            fn before_fork(&mut self) -> io::Result<()> {
-                self.iter_mut().try_for_each(I::before_fork)
-            }
-            fn in_child(&mut self) {
-                self.iter_mut().for_each(I::in_child);
-            }
-            fn in_parent(&mut self) {
-                self.iter_mut().for_each(I::in_parent);
-            }
-        }
-    )+};
+impl<'de> Deserialize<'de> for PrivateFd {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<PrivateFd, D::Error> {
+        reduction::deserialize_fd(d).map(PrivateFd::new)
+    }
 }
-
-inherit_each!(Option, Vec);
-
-macro_rules! inherit_tuple {
-    ($($name:ident),+) => {
-        impl<$($name: Inherit),+> Inherit for ($($name,)+) {
-            #[allow(non_snake_case)]
-            fn private_fds(&self, fds: &mut Vec<RawFd>) {
-                let ($($name,)+) = self;
-                $($name.private_fds(fds);)+
-            }
-            #[allow(non_snake_case)]
-            fn before_fork(&mut self) -> io::Result<()> {
-                let ($($name,)+) = self;
-                $($name.before_fork()?;)+
-                Ok(())
-            }
-            #[allow(non_snake_case)]
-            fn in_child(&mut self) {
-                let ($($name,)+) = self;
-                $($name.in_child();)+
-            }
-            #[allow(non_snake_case)]
-            fn in_parent(&mut self) {
-                let ($($name,)+) = self;
-                $($name.in_parent();)+
-            }
-        }
-    };
-}
-
-inherit_tuple!(A);
-inherit_tuple!(A, B);
-inherit_tuple!(A, B, C);
-inherit_tuple!(A, B, C, D);
 
 #[cfg(test)]
 mod tests {

@@ -1,111 +1,89 @@
-//! `Process`: run a closure in a forked child process, like Python's
-//! `multiprocessing.Process(target=f, args=(..))` with `start()` and `join()`.
+//! `Process`: run a function in a child process, like Python's
+//! `multiprocessing.Process(target=f, args=(..))` with `start()` and `join()`, started by
+//! either of Python's start methods, *spawn* or *fork*.
 //!
 //! ```
 //! use shared::process::Process;
 //!
-//! let mut workers = Vec::new();
-//! for i in 0..3 {
-//!     workers.push(Process::start(move || println!("worker {i} is process {}", std::process::id()))?);
-//! }
-//! for worker in workers {
-//!     worker.join()?;
+//! fn worker(i: u32) {
+//!     println!("worker {i} is process {}", std::process::id());
 //! }
 //!
-//! // A panic in the child stays in the child; `join` reports it.
 //! fn crash() {
 //!     panic!("boom");
 //! }
-//! let err = Process::start(crash)?.join().unwrap_err();
-//! assert!(err.to_string().ends_with("panicked: boom"), "{err}");
-//! # Ok::<(), shared::process::ProcessError>(())
+//!
+//! fn main() -> Result<(), shared::process::ProcessError> {
+//!     shared::main_guard(); // Python's `if __name__ == '__main__':`
+//!     let mut workers = Vec::new();
+//!     for i in 0..3 {
+//!         workers.push(Process::start(worker, (i,))?);
+//!     }
+//!     for worker in workers {
+//!         worker.join()?;
+//!     }
+//!     // A panic in the child stays in the child; `join` reports it.
+//!     let err = Process::start(crash, ())?.join().unwrap_err();
+//!     assert!(err.to_string().ends_with("panicked: boom"), "{err}");
+//!     Ok(())
+//! }
 //! ```
 //!
 //! # Copying it
 //!
-//! Copy `process.rs`, `private_fd.rs` and `os.rs` into one folder of your crate, as sibling
-//! modules (they reach each other through `super::`), and add to `Cargo.toml`:
+//! Copy `process.rs`, `start_method.rs`, `reduction.rs`, `private_fd.rs`, `os.rs` and
+//! `closed_stdout.rs` into one folder of your crate, as sibling modules (they reach each
+//! other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
-//! nix = { version = "0.32", features = ["fs", "poll", "process", "signal"] }
+//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
+//! postcard = { version = "1", default-features = false, features = ["use-std"] }
+//! serde = "1"
 //! ```
 //!
-//! Linux and macOS; `os.rs` holds the few calls that differ, and says what macOS lacks:
-//! chiefly, children do not die with a parent killed outright ("No zombies, no orphans").
+//! # A target and its arguments
+//!
+//! The target is a plain `fn` (or a closure that captures nothing), and its arguments are a
+//! tuple of serde types and handles (queue and pipe ends, `Value`, `Array`): Python's rule
+//! that a target be a top-level function and its arguments picklable, because under spawn
+//! the child is a fresh run of the program that has none of the parent's memory. The
+//! arguments move to the child (see `reduction`); the target is found there by its place in
+//! the program (see `start_method`). A closure that captures a value is refused when the
+//! program is compiled.
 //!
 //! # How a child runs
 //!
-//! [`Process::start`] forks: the child is a copy of the parent's memory, so the closure may
-//! borrow the parent's data (each side then has its own copy; share data through
-//! `shared_memory` or a `queue`). The child runs the
-//! closure, catching a panic so that it never unwinds into the parent's code, flushes its
-//! stdout, reports a panic message or a returned error to the parent through a pipe, and
-//! ends with `_exit` (no `atexit` handlers or destructors of the parent's state run twice).
-//! Output is whole lines: stdout is flushed before the fork (nothing buffered is printed
-//! twice) and in the child before it exits, and a `println!` of a line shorter than std's
-//! 1 KiB stdout buffer is one `write(2)`, which a pipe delivers unbroken (up to `PIPE_BUF`).
+//! The child decodes the arguments, calls the target, catching a panic so that it never
+//! unwinds into code that is not its own, flushes its stdout, reports a panic message or a
+//! returned error to the parent through a pipe, and exits. Output is whole lines: a
+//! `println!` of a line shorter than std's 1 KiB stdout buffer is one `write(2)`, which a
+//! pipe delivers unbroken (up to `PIPE_BUF`).
 //!
-//! # Who drops what
+//! # Fork: one thread only
 //!
-//! After a fork, parent and child each hold a copy of the same values, but each value must
-//! still be dropped once: a `Drop` that deletes a file or sends a message must not run in
-//! both processes, nor in the parent while the child still uses its copy. The rule:
-//!
-//! - **The closure and what it captures stay the parent's.** The child calls its copy through
-//!   a reference (hence `FnMut`) and never drops it: it ends with `_exit`. The parent keeps the
-//!   closure inside the [`Process`] and drops it once the child has ended: when the process is
-//!   joined, or when the handle is dropped (which kills and reaps the child first).
-//! - **`start_with`'s `args` move to the child.** The child owns them and drops them there (a
-//!   queue end's drop flushes it); in the parent they only close their descriptors.
-//! - **What the child makes is the child's**: the closure's locals and its result are dropped
-//!   in the child as usual.
-//!
-//! A closure that gives a captured value away (`move || consume(v)`) is only `FnOnce`, and
-//! `start` refuses it at compile time: pass the child a reference or a clone instead.
-//!
-//! # Fork safety: one thread only
-//!
-//! A child of a multithreaded process gets a copy of the forking thread only. Any lock
-//! another thread held at that moment (the allocator's, stdout's, a `Mutex` of yours) stays
-//! locked in the child forever, so POSIX allows only async-signal-safe calls there, and a
-//! Rust closure allocates. [`Process::start`] therefore counts the process's threads (in
-//! `/proc/self/task` on Linux, with `proc_pidinfo` on macOS) and refuses with
-//! [`ProcessError::Threaded`] unless there is exactly one: start processes before threads.
-//! In particular never start one after a tokio (or any other) runtime has started its
-//! threads, or from inside libtest's `#[test]`s.
+//! A forked child gets a copy of the forking thread only. Any lock another thread held at
+//! that moment (the allocator's, stdout's, a `Mutex` of yours) stays locked in the child
+//! forever, so POSIX allows only async-signal-safe calls there, and a Rust function
+//! allocates. Under fork, [`Process::start`] therefore counts the process's threads and
+//! refuses with [`ProcessError::Threaded`] unless there is one; a thread that has been
+//! joined but not yet reaped by the kernel is waited for, briefly. Spawn has no such rule:
+//! the child is a new program.
 //!
 //! # No zombies, no orphans
 //!
 //! Every child is reaped: by [`Process::join`], or, when a handle is dropped unjoined, by
-//! its `Drop`, which kills the child (SIGKILL) and then reaps it, so dropping never waits
-//! on a child that does not end. On Linux every child also asks the kernel for SIGKILL
-//! when its parent dies (`PR_SET_PDEATHSIG`), and exits at once if the parent was already
-//! gone, so a parent ended by Ctrl-C, SIGTERM or SIGKILL takes its children with it. macOS
-//! has no such request: there Ctrl-C still reaches every child (the terminal signals the
-//! whole process group), but the children of a parent killed by a signal sent to it alone,
-//! or that calls `std::process::exit`, run on until they end by themselves.
-//!
-//! A program that sets SIGCHLD to `SIG_IGN` asks the kernel to discard its children's exit
-//! statuses: `join` then fails with [`ProcessError::Lost`], saying so.
-//!
-//! # A closed stdout
-//!
-//! A program whose output goes to `head -1` should end quietly when `head` does, as `cat`
-//! does: killed by SIGPIPE. `closed_stdout::end_quietly` arranges that (Rust ignores
-//! SIGPIPE by default), and children inherit it. A child killed so is then no error to
-//! report when this process's stdout is closed too: [`join`](Process::join) ends this
-//! process the same way instead (where SIGPIPE is ignored, that does nothing, and `join`
-//! returns the error).
-//!
-//! # File descriptors a child must not keep
-//!
-//! Pipe ends that stand for ownership are [`PrivateFd`]s: revoked in every child unless
-//! handed to it through [`Process::start_with`] ([`Inherit`]); see `private_fd`.
+//! its `Drop`, which kills the child and then reaps it. On Linux every child also asks the
+//! kernel for SIGKILL when the thread that started it ends (`PR_SET_PDEATHSIG`), and exits
+//! at once if its parent was already gone, so a parent ended by Ctrl-C or SIGKILL takes its
+//! children with it. macOS has no such request: there Ctrl-C still reaches every child (the
+//! terminal signals the whole process group), but the children of a parent killed by a
+//! signal sent to it alone run on until they end by themselves.
 
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::process::ExitStatusExt;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
@@ -113,40 +91,49 @@ use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::libc;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::signal::{Signal, kill, raise};
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use nix::unistd::{ForkResult, Pid, fork, getpid, getppid};
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, Pid, fork, getpid};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::os;
-pub use super::private_fd::{Inherit, PrivateFd, current_pid, pipe};
+pub use super::private_fd::{PrivateFd, current_pid, pipe};
+use super::reduction;
+use super::start_method::{self, Entry};
+pub use super::start_method::{StartMethod, get_start_method, main_guard, set_start_method};
 
-/// A child process running a closure; see the [module docs](self).
+/// A child process running a target; see the [module docs](self).
 ///
-/// Dropping it without [`join`](Process::join) kills and reaps the child. `'a` is how long
-/// the values the closure borrows live: the handle keeps the closure until the child ends.
+/// Dropping it without [`join`](Process::join) kills and reaps the child.
 #[must_use = "dropping a Process kills it; call join() to wait for it"]
-pub struct Process<'a> {
-    pid: Pid,
-    /// The process that forked the child: only it can wait for it.
+pub struct Process {
+    child: Child,
+    /// The process that started the child: only it can wait for it.
     owner: u32,
     /// Read end of the pipe the child reports a panic or error on; its write end closes
     /// when the child ends.
     status: PrivateFd,
-    /// How the child ended, once reaped; `Err(why)` if its end was lost.
-    ended: Option<Result<WaitStatus, &'static str>>,
-    /// The parent's copy of the child's closure, dropped after the child has ended (see
-    /// "Who drops what"). Declared last, so it is dropped after `Drop` has reaped the child.
-    _closure: Box<dyn Kept + 'a>,
+    /// How the child ended, once reaped.
+    ended: Option<End>,
 }
 
-/// Any value, kept only to be dropped later.
-trait Kept {}
-impl<T> Kept for T {}
+enum Child {
+    Forked(Pid),
+    Spawned(std::process::Child),
+}
 
-impl fmt::Debug for Process<'_> {
+/// How a child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Exited(i32),
+    Killed(Signal),
+}
+
+impl fmt::Debug for Process {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Process")
-            .field("pid", &self.pid)
+            .field("pid", &self.pid())
             .field("ended", &self.ended)
             .finish_non_exhaustive()
     }
@@ -157,21 +144,21 @@ impl fmt::Debug for Process<'_> {
 pub enum ProcessError {
     /// Forking was refused because the process has more than one thread.
     Threaded { threads: usize },
+    /// The start method cannot be used as asked (see the message).
+    Method(String),
     /// A system call failed.
     Os {
         call: &'static str,
         source: io::Error,
     },
-    /// The child's function panicked.
+    /// The child's target panicked.
     Panicked { pid: u32, message: String },
-    /// The child's function returned an error.
+    /// The child's target returned an error (or its arguments could not be decoded).
     Failed { pid: u32, message: String },
     /// The child exited with a nonzero code it chose (e.g. by `std::process::exit`).
     Exited { pid: u32, code: i32 },
     /// A signal ended the child.
     Killed { pid: u32, signal: Signal },
-    /// The child is gone but its exit status cannot be had (`waitpid` says `ECHILD`).
-    Lost { pid: u32, why: &'static str },
 }
 
 impl fmt::Display for ProcessError {
@@ -181,8 +168,10 @@ impl fmt::Display for ProcessError {
                 f,
                 "refusing to fork: this process has {threads} threads, and a forked child \
                  would get a copy of only the calling one, with any lock another thread held \
-                 locked forever; start processes before starting threads"
+                 locked forever; start processes before starting threads, or use the spawn \
+                 start method"
             ),
+            ProcessError::Method(why) => f.write_str(why),
             ProcessError::Os { call, source } => write!(f, "{call} failed: {source}"),
             ProcessError::Panicked { pid, message } => {
                 write!(f, "process {pid} panicked: {message}")
@@ -194,9 +183,6 @@ impl fmt::Display for ProcessError {
             ProcessError::Killed { pid, signal } => {
                 write!(f, "process {pid} was killed by {signal}")
             }
-            ProcessError::Lost { pid, why } => {
-                write!(f, "process {pid} ended, but how it ended is lost: {why}")
-            }
         }
     }
 }
@@ -204,18 +190,18 @@ impl fmt::Display for ProcessError {
 /// The message includes any underlying OS error, so there is no `source()` to repeat it.
 impl std::error::Error for ProcessError {}
 
-fn os(call: &'static str) -> impl FnOnce(Errno) -> ProcessError {
-    move |errno| ProcessError::Os {
-        call,
-        source: errno.into(),
-    }
-}
-
-fn io_os(call: &'static str) -> impl FnOnce(io::Error) -> ProcessError {
+fn os_error(call: &'static str) -> impl FnOnce(io::Error) -> ProcessError {
     move |source| ProcessError::Os { call, source }
 }
 
-/// What a child's function may return: `()`, or a `Result` whose error [`join`]
+fn errno(call: &'static str) -> impl FnOnce(Errno) -> ProcessError {
+    move |e| ProcessError::Os {
+        call,
+        source: e.into(),
+    }
+}
+
+/// What a child's target may return: `()`, or a `Result` whose error [`join`]
 /// reports as [`ProcessError::Failed`] (formatted with `{:#}`, so an `anyhow` chain shows).
 ///
 /// [`join`]: Process::join
@@ -236,90 +222,92 @@ impl<E: fmt::Display> Outcome for Result<(), E> {
     }
 }
 
-/// Exit codes and status-pipe tags between child and parent.
-const PANICKED: i32 = 101;
-const FAILED: i32 = 1;
+/// A function that takes a tuple's fields as its arguments: Python's `target(*args)`.
+///
+/// Implemented for every `fn` (and closure that captures nothing) of up to five arguments:
+/// `Fn(A, B) -> R` is a `Target<(A, B)>`.
+pub trait Target<Args>: Copy + 'static {
+    type Output;
+    /// `f(args.0, args.1, ..)`.
+    fn call(self, args: Args) -> Self::Output;
+}
+
+macro_rules! target {
+    ($($arg:ident),*) => {
+        impl<F, R, $($arg),*> Target<($($arg,)*)> for F
+        where
+            F: Fn($($arg),*) -> R + Copy + 'static,
+        {
+            type Output = R;
+            #[allow(non_snake_case, clippy::unused_unit)]
+            fn call(self, ($($arg,)*): ($($arg,)*)) -> R {
+                self($($arg),*)
+            }
+        }
+    };
+}
+
+target!();
+target!(A);
+target!(A, B);
+target!(A, B, C);
+target!(A, B, C, D);
+target!(A, B, C, D, E);
+
+/// Exit codes between child and parent.
+pub(super) const PANICKED: i32 = 101;
+pub(super) const FAILED: i32 = 1;
 /// The status message is cut to this, so that the child's one nonblocking write fits.
 const MAX_MESSAGE: usize = 4000;
 
-impl<'a> Process<'a> {
-    /// Forks a child that runs `f` and exits; Python's `Process(target=f).start()`.
+impl Process {
+    /// Starts a child that runs `target(args..)`, by the start method in force
+    /// ([`get_start_method`]); Python's `Process(target=f, args=args).start()`.
     ///
-    /// No [`PrivateFd`] is handed over: a queue end the closure captures is revoked in the
-    /// child. Use [`start_with`](Process::start_with) to hand ends over.
-    pub fn start<F, R>(mut f: F) -> Result<Process<'a>, ProcessError>
+    /// `args` moves to the child: its handles (queue and pipe ends, shared memory) are the
+    /// child's from now on, and the parent's copies close.
+    pub fn start<F, A>(target: F, args: A) -> Result<Process, ProcessError>
     where
-        F: FnMut() -> R + 'a,
-        R: Outcome,
+        F: Target<A>,
+        F::Output: Outcome,
+        A: Serialize + DeserializeOwned,
     {
-        Process::start_with((), move |()| f())
+        Process::start_by(get_start_method()?, target, args)
     }
 
-    /// Forks a child that runs `f(args)`; Python's `Process(target=f, args=args).start()`.
-    ///
-    /// The [`PrivateFd`]s in `args` (queue ends, say) stay open in the child and are
-    /// closed in the parent (`args` is moved); every other `PrivateFd` is revoked in the
-    /// child. Before the fork, `args` flush their buffers, so nothing is sent twice.
-    pub fn start_with<A, F, R>(mut args: A, mut f: F) -> Result<Process<'a>, ProcessError>
+    /// [`start`](Process::start) by the given start method; Python's
+    /// `multiprocessing.get_context(method).Process(..)`.
+    pub fn start_by<F, A>(method: StartMethod, target: F, args: A) -> Result<Process, ProcessError>
     where
-        A: Inherit,
-        F: FnMut(A) -> R + 'a,
-        R: Outcome,
+        F: Target<A>,
+        F::Output: Outcome,
+        A: Serialize + DeserializeOwned,
     {
-        let threads = os::thread_count().map_err(io_os("counting this process's threads"))?;
-        if threads != 1 {
-            return Err(ProcessError::Threaded { threads });
-        }
-        args.before_fork()
-            .map_err(io_os("flushing the handed-over ends"))?;
-        let mut keep = Vec::new();
-        args.private_fds(&mut keep);
-        let (status_read, status_write) = os::pipe().map_err(io_os("pipe"))?;
-        for end in [&status_read, &status_write] {
-            fcntl(end, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).map_err(os("fcntl"))?;
-        }
-        // Whatever is buffered would otherwise be printed by the child as well.
-        let _ = io::stdout().flush();
-        let parent = getpid();
-        // SAFETY: the process has one thread (checked above, and only this thread could
-        // start another), so no lock is held by a thread the child would not have: the
-        // child may allocate, lock and print like any single-threaded program.
-        match unsafe { fork() }.map_err(os("fork"))? {
-            ForkResult::Child => {
-                drop(status_read);
-                run_child(parent, status_write, &keep, args, &mut f)
-            }
-            ForkResult::Parent { child } => {
-                drop(status_write);
-                args.in_parent();
-                drop(args); // the child has them now
-                Ok(Process {
-                    pid: child,
-                    owner: current_pid(),
-                    status: PrivateFd::new(status_read),
-                    ended: None,
-                    _closure: Box::new(f),
-                })
-            }
+        let _ = target; // only its type travels: see `start_method::conjure`
+        let entry: Entry = entry::<F, A>;
+        match method {
+            StartMethod::Fork => fork_child(entry, args),
+            StartMethod::Spawn => spawn_child(entry, args),
         }
     }
 
     /// The child's process id.
     pub fn pid(&self) -> u32 {
-        self.pid.as_raw().unsigned_abs()
+        match &self.child {
+            Child::Forked(pid) => pid.as_raw().unsigned_abs(),
+            Child::Spawned(child) => child.id(),
+        }
     }
 
-    /// Waits for the child to end and reports how: `Ok(())` if its function returned
+    /// Waits for the child to end and reports how: `Ok(())` if its target returned
     /// normally, else the panic, the returned error, the exit code or the signal.
     pub fn join(mut self) -> Result<(), ProcessError> {
-        let status = self.wait(None)?;
-        if let WaitStatus::Signaled(_, Signal::SIGPIPE, _) = status
-            && os::stdout_is_closed()
-        {
-            // Our output is gone as well: end as a write to it would (see "A closed stdout").
-            let _ = raise(Signal::SIGPIPE);
+        let end = self.wait(true)?.expect("a blocking wait returns an end");
+        if end == End::Killed(Signal::SIGPIPE) && os::stdout_is_closed() {
+            // Our output is gone as well: end as a write to it would (see `closed_stdout`).
+            let _ = nix::sys::signal::raise(Signal::SIGPIPE);
         }
-        self.outcome(status)
+        self.outcome(end)
     }
 
     /// Waits up to `timeout` for the child to end; `true` if it has (then [`join`]
@@ -328,7 +316,7 @@ impl<'a> Process<'a> {
     /// [`join`]: Process::join
     pub fn join_timeout(&mut self, timeout: Duration) -> Result<bool, ProcessError> {
         let Some(deadline) = Instant::now().checked_add(timeout) else {
-            self.wait(None)?; // a deadline past what `Instant` can hold: no limit
+            self.wait(true)?; // a deadline past what `Instant` can hold: no limit
             return Ok(true);
         };
         loop {
@@ -345,14 +333,14 @@ impl<'a> Process<'a> {
             match poll(&mut fds, poll_timeout(left)) {
                 Ok(0) | Err(Errno::EINTR) => {}
                 Ok(_) => std::thread::sleep(left.min(Duration::from_millis(1))),
-                Err(e) => return Err(os("poll")(e)),
+                Err(e) => return Err(errno("poll")(e)),
             }
         }
     }
 
     /// Whether the child is still running (reaping it if it has ended).
     pub fn is_alive(&mut self) -> Result<bool, ProcessError> {
-        Ok(self.wait(Some(WaitPidFlag::WNOHANG))? == WaitStatus::StillAlive)
+        Ok(self.wait(false)?.is_none())
     }
 
     /// Sends SIGTERM; Python's `terminate()`. The child is still to be joined.
@@ -369,16 +357,14 @@ impl<'a> Process<'a> {
         if self.ended.is_some() {
             return Ok(()); // its pid may belong to someone else by now
         }
-        kill(self.pid, signal).map_err(os("kill"))
+        let pid = Pid::from_raw(self.pid() as i32);
+        kill(pid, signal).map_err(errno("kill"))
     }
 
-    /// `waitpid` for this child, retrying on EINTR; records the end once it came.
-    fn wait(&mut self, flags: Option<WaitPidFlag>) -> Result<WaitStatus, ProcessError> {
-        let pid = self.pid();
-        match self.ended {
-            Some(Ok(status)) => return Ok(status),
-            Some(Err(why)) => return Err(ProcessError::Lost { pid, why }),
-            None => {}
+    /// Reaps the child if it has ended (waiting for that if `block`); records the end.
+    fn wait(&mut self, block: bool) -> Result<Option<End>, ProcessError> {
+        if let Some(end) = self.ended {
+            return Ok(Some(end));
         }
         if self.owner != current_pid() {
             return Err(ProcessError::Os {
@@ -386,85 +372,153 @@ impl<'a> Process<'a> {
                 source: io::Error::other("only the process that started a child can wait for it"),
             });
         }
-        loop {
-            match waitpid(self.pid, flags) {
-                Ok(WaitStatus::StillAlive) => return Ok(WaitStatus::StillAlive),
-                Ok(status @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..))) => {
-                    self.ended = Some(Ok(status));
-                    return Ok(status);
-                }
-                Ok(_) => continue, // stopped or continued: not an end
-                Err(Errno::EINTR) => continue,
-                Err(Errno::ECHILD) => {
-                    let why = why_lost();
-                    self.ended = Some(Err(why));
-                    return Err(ProcessError::Lost { pid, why });
-                }
-                Err(e) => return Err(os("waitpid")(e)),
+        let end = match &mut self.child {
+            Child::Forked(pid) => wait_forked(*pid, block)?,
+            Child::Spawned(child) => {
+                let status = if block {
+                    Some(child.wait().map_err(os_error("waitpid"))?)
+                } else {
+                    child.try_wait().map_err(os_error("waitpid"))?
+                };
+                status.map(|s| match s.signal() {
+                    Some(signal) => {
+                        End::Killed(Signal::try_from(signal).unwrap_or(Signal::SIGKILL))
+                    }
+                    None => End::Exited(s.code().unwrap_or(-1)),
+                })
             }
-        }
+        };
+        self.ended = end;
+        Ok(end)
     }
 
-    fn outcome(&self, status: WaitStatus) -> Result<(), ProcessError> {
+    fn outcome(&self, end: End) -> Result<(), ProcessError> {
         let pid = self.pid();
         let mut message = Vec::new();
         // Nonblocking: the child wrote before it exited, so all of it is there now.
         let _ = (&self.status).read_to_end(&mut message);
         let message = String::from_utf8_lossy(&message).into_owned();
-        match status {
-            WaitStatus::Exited(_, 0) => Ok(()),
-            WaitStatus::Exited(_, PANICKED) if !message.is_empty() => {
+        match end {
+            End::Exited(0) => Ok(()),
+            End::Exited(PANICKED) if !message.is_empty() => {
                 Err(ProcessError::Panicked { pid, message })
             }
-            WaitStatus::Exited(_, FAILED) if !message.is_empty() => {
+            End::Exited(FAILED) if !message.is_empty() => {
                 Err(ProcessError::Failed { pid, message })
             }
-            WaitStatus::Exited(_, code) => Err(ProcessError::Exited { pid, code }),
-            WaitStatus::Signaled(_, signal, _) => Err(ProcessError::Killed { pid, signal }),
-            other => unreachable!("wait returns only ends, not {other:?}"),
+            End::Exited(code) => Err(ProcessError::Exited { pid, code }),
+            End::Killed(signal) => Err(ProcessError::Killed { pid, signal }),
         }
     }
 }
 
-/// Why `waitpid` found no such child: SIGCHLD ignored, or someone else reaped it.
-fn why_lost() -> &'static str {
-    if os::sigchld_ignored() {
-        "SIGCHLD is set to SIG_IGN (or SA_NOCLDWAIT) in this process, which tells the kernel \
-         to discard every child's exit status; restore SIGCHLD's default to join children"
-    } else {
-        "another part of this program waited for it first (e.g. waitpid(-1)) and took its \
-         exit status"
+/// `waitpid` for a forked child, retrying on EINTR; `None` while it runs (`!block`).
+fn wait_forked(pid: Pid, block: bool) -> Result<Option<End>, ProcessError> {
+    let flags = (!block).then_some(nix::sys::wait::WaitPidFlag::WNOHANG);
+    loop {
+        match waitpid(pid, flags) {
+            Ok(WaitStatus::StillAlive) => return Ok(None),
+            Ok(WaitStatus::Exited(_, code)) => return Ok(Some(End::Exited(code))),
+            Ok(WaitStatus::Signaled(_, signal, _)) => return Ok(Some(End::Killed(signal))),
+            Ok(_) | Err(Errno::EINTR) => continue, // stopped or continued: not an end
+            Err(e) => return Err(errno("waitpid")(e)),
+        }
     }
 }
 
-impl Drop for Process<'_> {
+impl Drop for Process {
     fn drop(&mut self) {
-        // A copy of the handle in another process (a child's memory) is not the owner.
+        // A copy of the handle in another process (a forked child's memory) is not the owner.
         if self.ended.is_none() && self.owner == current_pid() {
-            let _ = kill(self.pid, Signal::SIGKILL);
-            let _ = self.wait(None);
+            let _ = self.kill();
+            let _ = self.wait(true);
         }
     }
 }
 
-/// The child's side of [`Process::start_with`]: never returns, so `f` (the child's copy of
-/// the parent's closure) is never dropped here.
-fn run_child<A, F, R>(parent: Pid, status: OwnedFd, keep: &[RawFd], mut args: A, f: &mut F) -> !
+/// The status pipe: the parent reads it without blocking once the child has ended.
+fn status_pipe() -> Result<(PrivateFd, PrivateFd), ProcessError> {
+    let (read, write) = pipe().map_err(os_error("pipe"))?;
+    for end in [&read, &write] {
+        fcntl(end, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).map_err(errno("fcntl"))?;
+    }
+    Ok((read, write))
+}
+
+/// What the child runs, both methods: decodes the arguments and calls the target `F`.
+/// `None` for success, else the failure's message.
+fn entry<F, A>(bytes: &[u8], fds: Vec<OwnedFd>) -> Option<String>
 where
-    A: Inherit,
-    F: FnMut(A) -> R,
-    R: Outcome,
+    F: Target<A>,
+    F::Output: Outcome,
+    A: DeserializeOwned,
 {
-    // Die with the parent; if it died before this line, the signal will never come.
-    if os::die_with_parent().is_err() || getppid() != parent {
-        exit_now(FAILED);
+    match reduction::decode::<A>(bytes, fds) {
+        Ok(args) => start_method::conjure::<F>().call(args).failure(),
+        Err(e) => Some(format!("its arguments could not be decoded: {e}")),
     }
-    if super::private_fd::in_new_child(keep).is_err() {
-        exit_now(FAILED);
+}
+
+fn fork_child<A: Serialize>(entry: Entry, args: A) -> Result<Process, ProcessError> {
+    os::wait_for_one_thread().map_err(|threads| ProcessError::Threaded { threads })?;
+    let (bytes, fds) = reduction::encode(&args).map_err(os_error("encoding the arguments"))?;
+    let (status_read, status_write) = status_pipe()?;
+    let mut keep = fds.clone();
+    keep.push(status_write.as_raw_fd());
+    // Whatever is buffered would otherwise be printed by the child as well.
+    let _ = io::stdout().flush();
+    let parent = getpid();
+    // SAFETY: the process has one thread (checked above, and only this thread could
+    // start another), so no lock is held by a thread the child would not have: the
+    // child may allocate, lock and print like any single-threaded program.
+    match unsafe { fork() }.map_err(errno("fork"))? {
+        ForkResult::Child => {
+            // The parent's copies stay the parent's: never dropped here (see "How a child
+            // runs"); the child gets its own from `bytes`.
+            std::mem::forget(args);
+            std::mem::forget(status_read);
+            if os::die_with_parent(parent).is_err()
+                || super::private_fd::in_new_child(&keep).is_err()
+            {
+                exit_now(FAILED);
+            }
+            // SAFETY: the kept descriptors are open here, and nothing in the child owns them
+            // but the parent's copies, which are never dropped here.
+            let fds = unsafe { reduction::adopt(&fds) };
+            let code = run_target(entry, &bytes, fds, &status_write);
+            exit_now(code)
+        }
+        ForkResult::Parent { child } => {
+            drop(status_write);
+            drop(args); // the child has them now
+            Ok(Process {
+                child: Child::Forked(child),
+                owner: current_pid(),
+                status: status_read,
+                ended: None,
+            })
+        }
     }
-    let status = PrivateFd::new(status); // so that our own children do not hold it
-    args.in_child();
-    let report = match panic::catch_unwind(AssertUnwindSafe(|| f(args).failure())) {
+}
+
+fn spawn_child<A: Serialize>(entry: Entry, args: A) -> Result<Process, ProcessError> {
+    let (bytes, fds) = reduction::encode(&args).map_err(os_error("encoding the arguments"))?;
+    let (status_read, status_write) = status_pipe()?;
+    let child = start_method::spawn(entry, &bytes, &fds, status_write.as_fd())?;
+    drop(status_write);
+    drop(args); // the child has its own copies of the descriptors now
+    Ok(Process {
+        child: Child::Spawned(child),
+        owner: current_pid(),
+        status: status_read,
+        ended: None,
+    })
+}
+
+/// In the child: runs `entry`, catching a panic, flushes stdout and reports on `status`;
+/// the exit code.
+pub(super) fn run_target(entry: Entry, bytes: &[u8], fds: Vec<OwnedFd>, status: &impl AsFd) -> i32 {
+    let report = match panic::catch_unwind(AssertUnwindSafe(|| entry(bytes, fds))) {
         Ok(None) => None,
         Ok(Some(message)) => Some((FAILED, message)),
         Err(payload) => {
@@ -479,18 +533,17 @@ where
         }
     };
     let _ = io::stdout().flush();
-    let code = match report {
+    match report {
         None => 0,
         Some((code, message)) => {
             let mut end = message.len().min(MAX_MESSAGE);
             while !message.is_char_boundary(end) {
                 end -= 1;
             }
-            let _ = nix::unistd::write(&status, &message.as_bytes()[..end]);
+            let _ = nix::unistd::write(status, &message.as_bytes()[..end]);
             code
         }
-    };
-    exit_now(code)
+    }
 }
 
 fn exit_now(code: i32) -> ! {
@@ -513,13 +566,30 @@ mod tests {
     // libtest runs tests on threads, so here every fork must be refused; the forking
     // tests are in tests/processes.rs, a single-threaded main.
     #[test]
-    fn start_refuses_in_a_multithreaded_process() {
+    fn fork_refuses_in_a_multithreaded_process() {
         std::thread::scope(|s| {
-            s.spawn(|| std::thread::sleep(Duration::from_millis(200)));
-            let err = Process::start(|| ()).unwrap_err();
+            s.spawn(|| std::thread::sleep(Duration::from_millis(300)));
+            let err = Process::start_by(StartMethod::Fork, || (), ()).unwrap_err();
             assert!(matches!(err, ProcessError::Threaded { threads } if threads >= 2));
             assert!(err.to_string().starts_with("refusing to fork"), "{err}");
         });
+    }
+
+    // libtest's main never calls `main_guard`, so a spawned copy of it would run the tests.
+    #[test]
+    fn spawn_refuses_without_the_guard() {
+        let err = Process::start_by(StartMethod::Spawn, || (), ()).unwrap_err();
+        assert!(err.to_string().contains("main_guard"), "{err}");
+    }
+
+    #[test]
+    fn targets_unpack_their_arguments() {
+        fn join3(a: char, b: &str, c: u8) -> String {
+            format!("{a}{b}{c}")
+        }
+        assert_eq!(join3.call(('x', "y", 3)), "xy3");
+        assert_eq!((|| 7).call(()), 7);
+        assert_eq!((|a: i32| a * 2).call((21,)), 42);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! ```
 //! use shared::process::Process;
-//! use shared::queue::{Queue, Receiver, Sender};
+//! use shared::queue::{Queue, Sender};
 //!
 //! fn producer(mut q: Sender<String>) -> std::io::Result<()> {
 //!     for i in 0..3 {
@@ -12,22 +12,26 @@
 //!     q.close() // flush; dropping would too, but could not report an error
 //! }
 //!
-//! let (tx, mut rx) = Queue::<String>::new()?.split();
-//! let child = Process::start_with(tx, producer)?; // `tx` moves to the child
-//! let mut got = Vec::new();
-//! while let Some(item) = rx.get()? {              // `None`: every sender is gone
-//!     got.push(item);
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     shared::main_guard();
+//!     let (tx, mut rx) = Queue::<String>::new()?.split();
+//!     let child = Process::start(producer, (tx,))?; // `tx` moves to the child
+//!     let mut got = Vec::new();
+//!     while let Some(item) = rx.get()? {             // `None`: every sender is gone
+//!         got.push(item);
+//!     }
+//!     child.join()?;
+//!     assert_eq!(got, ["item 0", "item 1", "item 2"]);
+//!     Ok(())
 //! }
-//! child.join()?;
-//! assert_eq!(got, ["item 0", "item 1", "item 2"]);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Copying it
 //!
-//! Copy `queue.rs`, `frames.rs`, `process.rs`, `private_fd.rs`, `os.rs` and
-//! `shared_memory.rs` into one folder of your crate, as sibling modules (they reach each
-//! other through `super::`), and add to `Cargo.toml`:
+//! Copy `queue.rs`, `frames.rs`, `shared_memory.rs`, `process.rs`, `start_method.rs`,
+//! `reduction.rs`, `private_fd.rs`, `os.rs` and `closed_stdout.rs` into one folder of your
+//! crate, as sibling modules (they reach each other through `super::`), and add to
+//! `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
@@ -68,29 +72,30 @@
 //! pipe's write end is closed. A forked child inherits every descriptor, so a consumer
 //! holding a copy of a write end it never uses would wait for that end-of-file forever.
 //! Here each end is a [`PrivateFd`]: in every child that
-//! [`Process`](super::process::Process) starts, every end is revoked except those handed
-//! to it through [`Process::start_with`](super::process::Process::start_with), which moves
-//! them out of the parent. So each end is open only in the process that holds it, and an
-//! end used elsewhere fails at once with a clear error. Give each producer its own
-//! [`Sender::try_clone`]; one process receives (a `Receiver` cannot be cloned).
+//! [`Process`](super::process::Process) forks, every end is revoked except those in its
+//! arguments, which move out of the parent (a spawned child inherits only those). So each
+//! end is open only in the process that holds it, and an end used elsewhere fails at once
+//! with a clear error. Give each producer its own [`Sender::try_clone`]; one process
+//! receives (a `Receiver` cannot be cloned). An end handed over takes along what it holds:
+//! a sender's buffer is sent first, a receiver's unread bytes go with it.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
-use std::os::fd::{AsRawFd, RawFd};
-use std::sync::Arc;
+use std::os::fd::AsRawFd;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::sys::signal::kill;
 use nix::unistd::Pid;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use super::frames::Got;
 use super::frames::{BUFFER, Inbox, not_ours, push_frame, write_all};
-use super::process::{Inherit, PrivateFd, current_pid, pipe};
+use super::private_fd::{PrivateFd, current_pid, pipe};
 use super::shared_memory::Value;
 
 /// A new queue; [`split`](Queue::split) it into its two ends.
@@ -104,13 +109,8 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// Opens the pipe under a new queue.
     pub fn new() -> io::Result<Self> {
         let (read, write) = pipe()?;
-        let sender = Sender::new(write, Arc::new(Value::new(0)?));
-        let receiver = Receiver {
-            fd: read,
-            owner: current_pid(),
-            inbox: Inbox::new(),
-            _items: PhantomData,
-        };
+        let sender = Sender::new(write, Value::new(0)?);
+        let receiver = Receiver::new(read, Inbox::new());
         Ok(Queue { sender, receiver })
     }
 
@@ -125,10 +125,10 @@ pub struct Sender<T> {
     fd: PrivateFd,
     /// The process this sender belongs to; 0 in a parent that handed it to a child.
     owner: u32,
-    /// Frames not written yet.
-    buf: Vec<u8>,
-    /// The writers' lock: the pid of the process writing to the pipe, or 0.
-    writing: Arc<Value<u32>>,
+    /// Frames not written yet (in a cell, so that handing the sender over can flush it).
+    buf: RefCell<Vec<u8>>,
+    /// The writers' lock, in shared memory: the pid of the process writing, or 0.
+    writing: Value<u32>,
     _items: PhantomData<fn(T)>,
 }
 
@@ -139,8 +139,9 @@ impl<T: Serialize> Sender<T> {
         if self.owner != current_pid() {
             return Err(not_ours());
         }
-        push_frame(&mut self.buf, item)?;
-        if self.buf.len() >= BUFFER {
+        let buf = self.buf.get_mut();
+        push_frame(buf, item)?;
+        if buf.len() >= BUFFER {
             self.flush()?;
         }
         Ok(())
@@ -148,11 +149,11 @@ impl<T: Serialize> Sender<T> {
 }
 
 impl<T> Sender<T> {
-    fn new(fd: PrivateFd, writing: Arc<Value<u32>>) -> Self {
+    fn new(fd: PrivateFd, writing: Value<u32>) -> Self {
         Sender {
             fd,
             owner: current_pid(),
-            buf: Vec::with_capacity(BUFFER),
+            buf: RefCell::new(Vec::with_capacity(BUFFER)),
             writing,
             _items: PhantomData,
         }
@@ -161,15 +162,20 @@ impl<T> Sender<T> {
     /// Writes out the buffered items now, holding the writers' lock. If it fails, those
     /// items are not sent.
     pub fn flush(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
+        self.flush_buffer()
+    }
+
+    fn flush_buffer(&self) -> io::Result<()> {
+        let mut buf = self.buf.borrow_mut();
+        if buf.is_empty() {
             return Ok(());
         }
         if self.owner != current_pid() {
             return Err(not_ours());
         }
-        let written = lock(&self.writing).and_then(|_held| write_all(&self.fd, &self.buf));
-        self.buf.clear();
-        self.buf.shrink_to(BUFFER); // after a big item
+        let written = lock(&self.writing).and_then(|_held| write_all(&self.fd, &buf));
+        buf.clear();
+        buf.shrink_to(BUFFER); // after a big item
         written
     }
 
@@ -182,7 +188,7 @@ impl<T> Sender<T> {
     /// Another sender for the same queue (a `dup` of its pipe end), e.g. to hand one to
     /// each of several producer processes.
     pub fn try_clone(&self) -> io::Result<Self> {
-        Ok(Sender::new(self.fd.try_clone()?, Arc::clone(&self.writing)))
+        Ok(Sender::new(self.fd.try_clone()?, self.writing.clone()))
     }
 }
 
@@ -196,21 +202,18 @@ impl<T> Drop for Sender<T> {
     }
 }
 
-impl<T> Inherit for Sender<T> {
-    fn private_fds(&self, fds: &mut Vec<RawFd>) {
-        fds.push(self.fd.as_raw_fd());
+/// Handed to a child: what is buffered is sent first, then the descriptor and the lock go.
+impl<T> Serialize for Sender<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.flush_buffer().map_err(serde::ser::Error::custom)?;
+        (&self.fd, &self.writing).serialize(s)
     }
+}
 
-    fn before_fork(&mut self) -> io::Result<()> {
-        self.flush()
-    }
-
-    fn in_child(&mut self) {
-        self.owner = current_pid();
-    }
-
-    fn in_parent(&mut self) {
-        self.owner = 0; // the child's now: dropping this copy sends nothing
+impl<'de, T> Deserialize<'de> for Sender<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (fd, writing) = Deserialize::deserialize(d)?;
+        Ok(Sender::new(fd, writing))
     }
 }
 
@@ -220,6 +223,17 @@ pub struct Receiver<T> {
     owner: u32,
     inbox: Inbox,
     _items: PhantomData<fn() -> T>,
+}
+
+impl<T> Receiver<T> {
+    fn new(fd: PrivateFd, inbox: Inbox) -> Self {
+        Receiver {
+            fd,
+            owner: current_pid(),
+            inbox,
+            _items: PhantomData,
+        }
+    }
 }
 
 impl<T: DeserializeOwned> Receiver<T> {
@@ -260,13 +274,17 @@ impl<T: DeserializeOwned> Receiver<T> {
     }
 }
 
-impl<T> Inherit for Receiver<T> {
-    fn private_fds(&self, fds: &mut Vec<RawFd>) {
-        fds.push(self.fd.as_raw_fd());
+/// Handed to a child: the descriptor, and the bytes that arrived but were not taken yet.
+impl<T> Serialize for Receiver<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (&self.fd, self.inbox.unread_bytes()).serialize(s)
     }
+}
 
-    fn in_child(&mut self) {
-        self.owner = current_pid();
+impl<'de, T> Deserialize<'de> for Receiver<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (fd, unread): (PrivateFd, Vec<u8>) = Deserialize::deserialize(d)?;
+        Ok(Receiver::new(fd, Inbox::holding(&unread)))
     }
 }
 
@@ -328,7 +346,7 @@ impl<T> fmt::Debug for Sender<T> {
         f.debug_struct("Sender")
             .field("fd", &self.fd.as_raw_fd())
             .field("owner", &self.owner)
-            .field("buffered_bytes", &self.buf.len())
+            .field("buffered_bytes", &self.buf.borrow().len())
             .finish_non_exhaustive()
     }
 }
@@ -441,7 +459,7 @@ mod tests {
     #[test]
     fn a_sender_waits_for_a_live_holder() {
         let (mut tx, mut rx) = Queue::<u8>::new().unwrap().split();
-        let writing = Arc::clone(&tx.writing);
+        let writing = tx.writing.clone();
         let held = lock(&writing).unwrap();
         let start = Instant::now();
         let other = thread::spawn(move || {

@@ -1,43 +1,54 @@
-//! `Value<T>` and `Array<T>`: integers in memory shared between a process and the children
-//! it forks, like Python's `multiprocessing.Value('i', 0)` and `Array('i', [..])`.
+//! `Value<T>` and `Array<T>`: integers in memory shared between processes, like Python's
+//! `multiprocessing.Value('i', 0)` and `Array('i', [..])`.
 //!
 //! ```
 //! use shared::process::Process;
 //! use shared::shared_memory::{Array, Value};
 //!
-//! let total = &Value::new(0u64)?;
-//! let slots = &Array::new([0u64; 4])?;
-//! let mut workers = Vec::new();
-//! for i in 0..4 {
-//!     workers.push(Process::start(move || {
-//!         for _ in 0..1000 {
-//!             total.fetch_add(1);
-//!         }
-//!         slots.set(i, i as u64 * 10);
-//!     })?);
+//! fn count(i: usize, total: Value<u64>, slots: Array<u64>) {
+//!     for _ in 0..1000 {
+//!         total.fetch_add(1);
+//!     }
+//!     slots.set(i, i as u64 * 10);
 //! }
-//! for worker in workers {
-//!     worker.join()?;
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     shared::main_guard();
+//!     let total = Value::new(0u64)?;
+//!     let slots = Array::new([0u64; 4])?;
+//!     let mut workers = Vec::new();
+//!     for i in 0..4 {
+//!         // A clone is another handle to the same memory, as Python passes one object.
+//!         workers.push(Process::start(count, (i, total.clone(), slots.clone()))?);
+//!     }
+//!     for worker in workers {
+//!         worker.join()?;
+//!     }
+//!     assert_eq!(total.get(), 4000);
+//!     assert_eq!(slots.to_vec(), [0, 10, 20, 30]);
+//!     Ok(())
 //! }
-//! assert_eq!(total.get(), 4000);
-//! assert_eq!(slots.to_vec(), [0, 10, 20, 30]);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Copying it
 //!
-//! Copy `shared_memory.rs` into your crate, and add to `Cargo.toml`:
+//! Copy `shared_memory.rs` and `reduction.rs` into one folder of your crate, as sibling
+//! modules (they reach each other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
-//! nix = { version = "0.32", features = ["mman"] }
+//! nix = { version = "0.32", features = ["fs", "mman"] }
+//! postcard = { version = "1", default-features = false, features = ["use-std"] }
+//! serde = "1"
 //! ```
 //!
 //! # How it works
 //!
-//! The memory is an anonymous `MAP_SHARED` mapping made when the value is created: create
-//! it *before* forking, and every child shares it at the same address (a child may simply
-//! borrow it, as above). Each process unmaps its own view when its value is dropped.
+//! The memory is a shared-memory object (`memfd_create` on Linux, an unlinked `shm_open`
+//! object on macOS) mapped `MAP_SHARED`. A value handed to a child as a process argument
+//! travels as that object's descriptor (see `reduction`), and the child maps it again, at
+//! an address of its own: so it works under spawn, where the child is a new program, as
+//! under fork. Each handle unmaps its view when its last clone is dropped.
 //!
 //! The elements are atomics (`AtomicI32` for `i32`, ...), so the types are restricted to
 //! the integers [`SharedInt`] lists, and every method is one atomic instruction, or a
@@ -58,7 +69,13 @@ use std::sync::atomic::{
     AtomicU64, AtomicUsize,
 };
 
-use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, munmap};
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
+
+use nix::sys::mman::{MapFlags, ProtFlags, mmap, munmap};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::reduction;
 
 mod sealed {
     pub trait Sealed {}
@@ -105,47 +122,104 @@ shared_int! {
     u8 => AtomicU8, u16 => AtomicU16, u32 => AtomicU32, u64 => AtomicU64, usize => AtomicUsize,
 }
 
-/// `len` atomics of type `A` in a fresh shared anonymous mapping, all zero.
+/// A new shared-memory object of `len` bytes, zero-filled, close-on-exec: a process that
+/// holds the descriptor can map it. Linux: `memfd_create`.
+#[cfg(target_os = "linux")]
+fn new_object(len: usize) -> io::Result<OwnedFd> {
+    use nix::sys::memfd::{MFdFlags, memfd_create};
+    let fd = memfd_create(c"shared-memory", MFdFlags::MFD_CLOEXEC)?;
+    nix::unistd::ftruncate(&fd, len as nix::libc::off_t)?;
+    Ok(fd)
+}
+
+/// A new shared-memory object of `len` bytes, zero-filled, close-on-exec. Not Linux (no
+/// `memfd_create`): `shm_open` of a new name, unlinked at once, so only descriptors reach it.
+#[cfg(not(target_os = "linux"))]
+fn new_object(len: usize) -> io::Result<OwnedFd> {
+    use nix::sys::mman::{shm_open, shm_unlink};
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNT: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "/shared-{}-{}",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    );
+    let fd = shm_open(
+        name.as_str(),
+        nix::fcntl::OFlag::O_CREAT | nix::fcntl::OFlag::O_EXCL | nix::fcntl::OFlag::O_RDWR,
+        nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR,
+    )?;
+    shm_unlink(name.as_str())?;
+    nix::fcntl::fcntl(
+        &fd,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    )?;
+    nix::unistd::ftruncate(&fd, len as nix::libc::off_t)?;
+    Ok(fd)
+}
+
+/// `len` atomics of type `A` in a shared-memory object, mapped, with its descriptor.
 struct Mapping<A> {
     ptr: NonNull<A>,
     len: usize,
+    fd: OwnedFd,
 }
 
 impl<A> Mapping<A> {
+    /// A new object, all zero.
     fn zeroed(len: usize) -> io::Result<Self> {
-        let bytes = NonZeroUsize::new(std::mem::size_of::<A>() * len.max(1))
-            .expect("atomics are not zero-sized");
-        // SAFETY: a new anonymous mapping at an address the kernel picks overlaps no
-        // existing memory.
+        let fd = new_object(Self::bytes(len).get())?;
+        Mapping::map(fd, len)
+    }
+
+    fn bytes(len: usize) -> NonZeroUsize {
+        NonZeroUsize::new(std::mem::size_of::<A>() * len.max(1))
+            .expect("atomics are not zero-sized")
+    }
+
+    /// Maps the object `fd`, which holds `len` atomics of type `A`.
+    fn map(fd: OwnedFd, len: usize) -> io::Result<Self> {
+        let size = nix::sys::stat::fstat(fd.as_fd())?.st_size;
+        if u64::try_from(size).ok() != Some(Self::bytes(len).get() as u64) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "a shared-memory handle whose object is not its size",
+            ));
+        }
+        // SAFETY: a new mapping at an address the kernel picks overlaps no existing memory;
+        // the object is as long as the mapping (checked above), so every page is backed.
         let raw = unsafe {
-            mmap_anonymous(
+            mmap(
                 None,
-                bytes,
+                Self::bytes(len),
                 ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
                 MapFlags::MAP_SHARED,
+                &fd,
+                0,
             )
         }?;
         Ok(Mapping {
             ptr: raw.cast::<A>(),
             len,
+            fd,
         })
     }
 
     fn as_slice(&self) -> &[A] {
         // SAFETY: `ptr` points at `len` atomics that stay mapped until drop, page-aligned
-        // (more than any atomic needs). Each starts as zero bytes (an anonymous mapping is
-        // zero-filled), which is a valid value of every integer atomic. Atomics may be
-        // shared (`&A`) however many processes write them.
+        // (more than any atomic needs). The object starts as zero bytes (a new one is
+        // zero-filled), a valid value of every integer atomic, and only atomics of this type
+        // are ever stored there. Atomics may be shared (`&A`) however many processes write
+        // them.
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
     }
 }
 
 impl<A> Drop for Mapping<A> {
     fn drop(&mut self) {
-        let bytes = std::mem::size_of::<A>() * self.len.max(1);
-        // SAFETY: exactly the mapping `new` made; no reference into it outlives `self`.
+        // SAFETY: exactly the mapping `map` made; no reference into it outlives `self`.
         // Atomics need no drop. Other processes' views are theirs to unmap.
-        let _ = unsafe { munmap(self.ptr.cast(), bytes) };
+        let _ = unsafe { munmap(self.ptr.cast(), Self::bytes(self.len).get()) };
     }
 }
 
@@ -154,16 +228,65 @@ unsafe impl<A: Send + Sync> Send for Mapping<A> {}
 // SAFETY: as above; `&Mapping` gives out only `&A`.
 unsafe impl<A: Send + Sync> Sync for Mapping<A> {}
 
-/// One integer shared with forked children; Python's `multiprocessing.Value`.
+/// The handles' wire form: the object's descriptor and how many elements it holds.
+fn serialize_mapping<A, S: Serializer>(map: &Mapping<A>, s: S) -> Result<S::Ok, S::Error> {
+    struct Fd<'a>(&'a OwnedFd);
+    impl Serialize for Fd<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            reduction::serialize_fd(self.0.as_fd(), s)
+        }
+    }
+    (Fd(&map.fd), map.len as u64).serialize(s)
+}
+
+fn deserialize_mapping<'de, A, D: Deserializer<'de>>(d: D) -> Result<Mapping<A>, D::Error> {
+    struct Fd(OwnedFd);
+    impl<'de> Deserialize<'de> for Fd {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Fd, D::Error> {
+            reduction::deserialize_fd(d).map(Fd)
+        }
+    }
+    let (Fd(fd), len) = <(Fd, u64)>::deserialize(d)?;
+    Mapping::map(fd, len as usize).map_err(serde::de::Error::custom)
+}
+
+/// One integer in shared memory; Python's `multiprocessing.Value`. A clone is another
+/// handle to the same integer; a process argument travels as one (see the module docs).
 pub struct Value<T: SharedInt> {
-    map: Mapping<T::Atomic>,
+    map: Arc<Mapping<T::Atomic>>,
+}
+
+impl<T: SharedInt> Clone for Value<T> {
+    fn clone(&self) -> Self {
+        Value {
+            map: Arc::clone(&self.map),
+        }
+    }
+}
+
+impl<T: SharedInt> Serialize for Value<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_mapping(&self.map, s)
+    }
+}
+
+impl<'de, T: SharedInt> Deserialize<'de> for Value<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map: Mapping<T::Atomic> = deserialize_mapping(d)?;
+        if map.len != 1 {
+            return Err(serde::de::Error::custom(
+                "a Value's memory holds one element",
+            ));
+        }
+        Ok(Value { map: Arc::new(map) })
+    }
 }
 
 impl<T: SharedInt> Value<T> {
     /// Maps a new shared value holding `v`.
     pub fn new(v: T) -> io::Result<Self> {
         let value = Value {
-            map: Mapping::zeroed(1)?,
+            map: Arc::new(Mapping::zeroed(1)?),
         };
         value.set(v);
         Ok(value)
@@ -226,11 +349,34 @@ impl<T: SharedInt> fmt::Debug for Value<T> {
     }
 }
 
-/// A fixed-length array of integers shared with forked children; Python's
-/// `multiprocessing.Array`. Each element is updated atomically on its own (there is no
-/// lock over the whole array). Indexing past the end panics, as with slices.
+/// A fixed-length array of integers in shared memory; Python's `multiprocessing.Array`.
+/// Each element is updated atomically on its own (there is no lock over the whole array).
+/// Indexing past the end panics, as with slices. A clone is another handle to the same
+/// memory.
 pub struct Array<T: SharedInt> {
-    map: Mapping<T::Atomic>,
+    map: Arc<Mapping<T::Atomic>>,
+}
+
+impl<T: SharedInt> Clone for Array<T> {
+    fn clone(&self) -> Self {
+        Array {
+            map: Arc::clone(&self.map),
+        }
+    }
+}
+
+impl<T: SharedInt> Serialize for Array<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_mapping(&self.map, s)
+    }
+}
+
+impl<'de, T: SharedInt> Deserialize<'de> for Array<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Array {
+            map: Arc::new(deserialize_mapping(d)?),
+        })
+    }
 }
 
 impl<T: SharedInt> Array<T> {
@@ -246,7 +392,7 @@ impl<T: SharedInt> Array<T> {
             _ => return Array::new(values.collect::<Vec<T>>()),
         };
         let array = Array {
-            map: Mapping::zeroed(len)?,
+            map: Arc::new(Mapping::zeroed(len)?),
         };
         let mut stored = 0;
         for (slot, v) in array.as_atomics().iter().zip(&mut values) {

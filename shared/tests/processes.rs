@@ -1,169 +1,260 @@
-//! The fork tests for `process`, `pool`, `queue`, `pipe` and `shared_memory`.
+//! The cross-process tests for `process`, `pool`, `queue`, `pipe` and `shared_memory`,
+//! under both start methods.
 //!
 //! libtest runs tests on threads, and `Process` (rightly) refuses to fork a multithreaded
-//! process, so this is a plain `main` (`harness = false`): it runs each scenario on the
-//! main thread, prints one line per scenario and an `N passed, N failed` line, and exits
-//! non-zero if any failed. After every scenario it checks (in /proc on Linux, with `ps`
-//! elsewhere) that the test process has no children left: everything was reaped.
+//! process; its `main` does not call `shared::main_guard()` either, which a spawned child
+//! needs. So this is a plain `main` (`harness = false`) that calls `main_guard` first, as
+//! any program that spawns must: a spawned child is this test run again, and runs its
+//! target there. It runs each scenario on the main thread, once under fork and once under
+//! spawn unless the scenario is about one of them, prints one line per run
+//! (`ok   spawn name (ms)`) and an `N passed, N failed` line, and exits non-zero if any
+//! failed. After every run it checks (in /proc on Linux, with `ps` elsewhere) that the test
+//! process has no children left: everything was reaped.
 
+use std::cell::RefCell;
+use std::fmt::{Debug, Display};
 use std::fs;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use nix::errno::Errno;
 use nix::sys::signal::{SigHandler, Signal, kill, raise, signal};
 use nix::unistd::Pid;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use shared::pipe::{Connection, Pipe};
 use shared::pool::{Pool, PoolError};
-use shared::process::{Process, ProcessError};
+use shared::process::{
+    Process, ProcessError, StartMethod, Target, get_start_method, set_start_method,
+};
 use shared::queue::{Got, Queue, Receiver, Sender};
 use shared::shared_memory::{Array, Value};
 
-type Outcome = Result<(), String>;
-type Scenario = (&'static str, fn() -> Outcome);
+use StartMethod::{Fork, Spawn};
+
+type Checked = Result<(), String>;
+
+/// Which start methods a scenario runs under.
+#[derive(Clone, Copy)]
+enum Runs {
+    Both,
+    Only(StartMethod),
+    /// Once, whatever the method: the scenario chooses (the argument is ignored).
+    Once,
+}
+
+type Scenario = (&'static str, fn(StartMethod) -> Checked, Runs);
+
+const SCENARIOS: &[Scenario] = &[
+    (
+        "join reports a child's panic",
+        join_reports_a_panic,
+        Runs::Both,
+    ),
+    (
+        "join reports exit codes, signals and errors",
+        join_reports_other_ends,
+        Runs::Both,
+    ),
+    (
+        "dropping an unjoined process kills and reaps it",
+        drop_kills_and_reaps,
+        Runs::Both,
+    ),
+    (
+        "join_timeout waits a bounded time",
+        join_timeout_is_bounded,
+        Runs::Both,
+    ),
+    (
+        "join_timeout(Duration::MAX) waits without limit",
+        join_timeout_max_is_no_limit,
+        Runs::Both,
+    ),
+    (
+        "children die with their parent (PDEATHSIG; not on macOS)",
+        children_die_with_parent,
+        Runs::Both,
+    ),
+    (
+        "end_quietly: a closed stdout ends a process like cat, other pipes stay errors",
+        closed_stdout_ends_quietly,
+        Runs::Both,
+    ),
+    (
+        "a child killed by SIGPIPE ends its parent only if their stdout is closed",
+        child_sigpipe_and_closed_stdout,
+        Runs::Both,
+    ),
+    (
+        "a PrivateFd not handed over is dead in the child",
+        private_fd_not_handed_over,
+        Runs::Only(Fork),
+    ),
+    (
+        "arguments are dropped once in each process: the parent's at start, the child's after",
+        arguments_are_dropped_once_in_each_process,
+        Runs::Both,
+    ),
+    (
+        "pool maps in order, any serde types",
+        pool_maps_in_order,
+        Runs::Both,
+    ),
+    (
+        "pool keeps its workers across calls; dropping it ends them",
+        pool_keeps_its_workers,
+        Runs::Both,
+    ),
+    (
+        "pool worker SIGKILLed mid-map: error within 1 s",
+        pool_worker_sigkilled,
+        Runs::Both,
+    ),
+    (
+        "pool worker panic: error, pool usable; abort: error, pool broken",
+        pool_worker_panic_and_abort,
+        Runs::Both,
+    ),
+    (
+        "pool timeout: a stuck worker is killed at once, the error names the limit",
+        pool_timeout_kills_a_stuck_worker,
+        Runs::Both,
+    ),
+    (
+        "pool timeout of Duration::MAX is no limit",
+        pool_timeout_max_is_no_limit,
+        Runs::Both,
+    ),
+    (
+        "pool starmap and apply unpack tuples, in order",
+        pool_starmap_and_apply,
+        Runs::Both,
+    ),
+    (
+        "pool worker dying in apply and in starmap is an error",
+        pool_apply_and_starmap_worker_dies,
+        Runs::Both,
+    ),
+    (
+        "pool results of every number type come back exact",
+        pool_number_types,
+        Runs::Both,
+    ),
+    (
+        "Value: 4 processes x 100 000 fetch_add end exact",
+        value_fetch_add_is_exact,
+        Runs::Both,
+    ),
+    (
+        "Array: elements updated from 5 processes",
+        array_updates,
+        Runs::Both,
+    ),
+    (
+        "Queue: 100 000 items in order, each once",
+        queue_carries_items_in_order,
+        Runs::Both,
+    ),
+    (
+        "Queue: a consumer started while the parent holds the sender sees the end",
+        queue_fork_trap,
+        Runs::Both,
+    ),
+    (
+        "Queue: several producers, big items",
+        queue_many_producers_big_items,
+        Runs::Both,
+    ),
+    (
+        "Queue: an end reached through memory, not handed over, fails clearly",
+        queue_end_not_handed_over,
+        Runs::Only(Fork),
+    ),
+    (
+        "Queue: get_timeout tells empty from closed",
+        queue_empty_vs_closed,
+        Runs::Both,
+    ),
+    (
+        "Queue: 4 producers x 20 000 items of 1 B-200 KiB, whole, once, in order",
+        queue_four_producers_mixed_sizes,
+        Runs::Both,
+    ),
+    (
+        "Queue: a producer killed mid-write is an error for all, not a hang",
+        queue_producer_killed_mid_write,
+        Runs::Both,
+    ),
+    (
+        "Pipe: a round trip with a child",
+        pipe_round_trip,
+        Runs::Both,
+    ),
+    (
+        "Pipe: an end whose peer's process died reads closed",
+        pipe_peer_died,
+        Runs::Both,
+    ),
+    (
+        "Pipe: 1 MiB items both ways at once, whole, no deadlock",
+        pipe_megabytes_both_ways,
+        Runs::Both,
+    ),
+    (
+        "a handle serialized outside a process argument is refused; the pool goes on",
+        handles_travel_only_as_arguments,
+        Runs::Both,
+    ),
+    (
+        "a second thread: fork refuses at once, spawn starts",
+        second_thread,
+        Runs::Both,
+    ),
+    (
+        "fork right after a thread's join is never refused (1000 rounds)",
+        fork_after_join,
+        Runs::Only(Fork),
+    ),
+    (
+        "the method in force: set_start_method, else SHARED_START_METHOD",
+        method_in_force,
+        Runs::Once,
+    ),
+];
 
 fn main() -> ExitCode {
-    let scenarios: &[Scenario] = &[
-        ("join reports a child's panic", join_reports_a_panic),
-        (
-            "join reports exit codes, signals and errors",
-            join_reports_other_ends,
-        ),
-        (
-            "dropping an unjoined process kills and reaps it",
-            drop_kills_and_reaps,
-        ),
-        ("join_timeout waits a bounded time", join_timeout_is_bounded),
-        (
-            "join_timeout(Duration::MAX) waits without limit",
-            join_timeout_max_is_no_limit,
-        ),
-        (
-            "with SIGCHLD ignored, join says the end is lost and why",
-            join_with_sigchld_ignored,
-        ),
-        (
-            "children die with their parent (PDEATHSIG; not on macOS)",
-            children_die_with_parent,
-        ),
-        (
-            "end_quietly: a closed stdout ends a process like cat, other pipes stay errors",
-            closed_stdout_ends_quietly,
-        ),
-        (
-            "a child killed by SIGPIPE ends its parent only if their stdout is closed",
-            child_sigpipe_and_closed_stdout,
-        ),
-        (
-            "a PrivateFd not handed over is dead in the child",
-            private_fd_not_handed_over,
-        ),
-        (
-            "a closure's captures are dropped once, by the parent, after the child",
-            captures_are_dropped_once_after_the_child,
-        ),
-        ("pool maps in order, any types", pool_maps_in_order),
-        (
-            "pool items are dropped once, by the caller, after every worker saw them",
-            pool_items_are_dropped_once_after_use,
-        ),
-        (
-            "pool worker SIGKILLed mid-map: error within 1 s",
-            pool_worker_sigkilled,
-        ),
-        (
-            "pool worker panic and abort are errors",
-            pool_worker_panic_and_abort,
-        ),
-        (
-            "Pool::new(usize::MAX) maps, forking one worker per chunk",
-            pool_of_usize_max_processes,
-        ),
-        (
-            "pool timeout: a stuck worker is killed, the error names the limit",
-            pool_timeout_kills_a_stuck_worker,
-        ),
-        (
-            "pool timeout of Duration::MAX is no limit",
-            pool_timeout_max_is_no_limit,
-        ),
-        (
-            "pool starmap and apply unpack tuples, in order",
-            pool_starmap_and_apply,
-        ),
-        (
-            "pool worker dying in apply and in starmap is an error",
-            pool_apply_and_starmap_worker_dies,
-        ),
-        (
-            "pool numbers sent as bytes agree with encoded results; both catch a death",
-            pool_bytes_and_encoded_agree,
-        ),
-        (
-            "Value: 4 processes x 100 000 fetch_add end exact",
-            value_fetch_add_is_exact,
-        ),
-        ("Array: elements updated from 5 processes", array_updates),
-        (
-            "Queue: 100 000 items in order, each once",
-            queue_carries_items_in_order,
-        ),
-        (
-            "Queue: a child forked while the parent holds the sender",
-            queue_fork_trap,
-        ),
-        (
-            "Queue: several producers, big items",
-            queue_many_producers_big_items,
-        ),
-        (
-            "Queue: an end not handed over fails clearly",
-            queue_end_not_handed_over,
-        ),
-        (
-            "Queue: get_timeout tells empty from closed",
-            queue_empty_vs_closed,
-        ),
-        (
-            "Queue: 4 producers x 20 000 items of 1 B-200 KiB, whole, once, in order",
-            queue_four_producers_mixed_sizes,
-        ),
-        (
-            "Queue: a producer killed mid-write is an error for all, not a hang",
-            queue_producer_killed_mid_write,
-        ),
-        (
-            "Pipe: an end whose peer's process died reads closed",
-            pipe_peer_died,
-        ),
-        (
-            "Pipe: 1 MiB items both ways at once, whole, no deadlock",
-            pipe_megabytes_both_ways,
-        ),
-        (
-            "a second thread makes start fail, not hang",
-            refuses_with_a_second_thread,
-        ),
-    ];
+    shared::main_guard(); // a spawned child runs its target here, and exits
     // Assertion messages are reported below; children's panics are expected noise.
     panic::set_hook(Box::new(|_| {}));
     let (mut passed, mut failed) = (0, 0);
-    for (name, scenario) in scenarios {
-        let start = Instant::now();
-        let outcome = panic::catch_unwind(AssertUnwindSafe(scenario))
-            .unwrap_or_else(|payload| Err(panic_message(&*payload)))
-            .and_then(|()| no_children_left());
-        let ms = start.elapsed().as_millis();
-        match outcome {
-            Ok(()) => {
-                passed += 1;
-                println!("ok   {name} ({ms} ms)");
-            }
-            Err(why) => {
-                failed += 1;
-                println!("FAIL {name} ({ms} ms): {why}");
+    for &(name, scenario, runs) in SCENARIOS {
+        let methods = match runs {
+            Runs::Both => vec![Some(Fork), Some(Spawn)],
+            Runs::Only(method) => vec![Some(method)],
+            Runs::Once => vec![None],
+        };
+        for method in methods {
+            let label = method.map_or("-", StartMethod::name);
+            let start = Instant::now();
+            let run = AssertUnwindSafe(|| scenario(method.unwrap_or(StartMethod::DEFAULT)));
+            let outcome = panic::catch_unwind(run)
+                .unwrap_or_else(|payload| Err(panic_message(&*payload)))
+                .and_then(|()| no_children_left());
+            let ms = start.elapsed().as_millis();
+            match outcome {
+                Ok(()) => {
+                    passed += 1;
+                    println!("ok   {label:5} {name} ({ms} ms)");
+                }
+                Err(why) => {
+                    failed += 1;
+                    println!("FAIL {label:5} {name} ({ms} ms): {why}");
+                }
             }
         }
     }
@@ -189,6 +280,44 @@ macro_rules! check {
             return Err(format!($($why)+));
         }
     };
+}
+
+/// `?` for any error: its message.
+trait OrMessage<T> {
+    fn or_message(self) -> Result<T, String>;
+}
+
+impl<T, E: Display> OrMessage<T> for Result<T, E> {
+    fn or_message(self) -> Result<T, String> {
+        self.map_err(|e| e.to_string())
+    }
+}
+
+/// `Process::start_by`, its error as a message.
+fn start<F, A>(method: StartMethod, target: F, args: A) -> Result<Process, String>
+where
+    F: Target<A>,
+    F::Output: shared::process::Outcome,
+    A: Serialize + DeserializeOwned,
+{
+    Process::start_by(method, target, args).or_message()
+}
+
+/// `Pool::new_by`, its error as a message.
+fn pool(method: StartMethod, processes: usize) -> Result<Pool, String> {
+    Pool::new_by(method, processes).or_message()
+}
+
+/// The start method a child is told by name, to start its own children by.
+fn by_name(name: &str) -> StartMethod {
+    name.parse().expect("a start method's name")
+}
+
+/// Panics with `message`, silently: a spawned child has the default hook, which would
+/// print it on stderr (a forked one has the parent's silent hook).
+fn quiet_panic(message: &str) -> ! {
+    panic::set_hook(Box::new(|_| {}));
+    panic!("{message}")
 }
 
 /// Every process as (pid, parent pid, state letter): from /proc on Linux.
@@ -246,7 +375,7 @@ fn children() -> Vec<u32> {
         .collect()
 }
 
-fn no_children_left() -> Outcome {
+fn no_children_left() -> Checked {
     let left = children();
     check!(left.is_empty(), "children left behind: {left:?}");
     Ok(())
@@ -259,28 +388,46 @@ fn running(pid: u32) -> bool {
         .any(|(p, _, state)| *p == pid && !state.starts_with(['Z', 'X']))
 }
 
-fn crash() {
-    panic!("boom at item 7");
+fn nothing() {}
+
+fn sleep_ms(ms: u64) {
+    thread::sleep(Duration::from_millis(ms));
 }
 
-fn join_reports_a_panic() -> Outcome {
-    match Process::start(crash).map_err(|e| e.to_string())?.join() {
+fn sleep_a_minute() {
+    thread::sleep(Duration::from_secs(60));
+}
+
+fn crash() {
+    quiet_panic("boom at item 7");
+}
+
+fn join_reports_a_panic(method: StartMethod) -> Checked {
+    match start(method, crash, ())?.join() {
         Err(ProcessError::Panicked { message, .. }) if message == "boom at item 7" => Ok(()),
         other => Err(format!("join gave {other:?}")),
     }
 }
 
-fn join_reports_other_ends() -> Outcome {
-    let start = |f: fn()| Process::start(f).map_err(|e| e.to_string());
-    let exit = start(|| std::process::exit(3))?.join();
+fn exit_3() {
+    std::process::exit(3);
+}
+
+fn sigkill_myself() {
+    let _ = raise(Signal::SIGKILL);
+}
+
+fn no_such_file() -> Result<(), &'static str> {
+    Err("no such file")
+}
+
+fn join_reports_other_ends(method: StartMethod) -> Checked {
+    let exit = start(method, exit_3, ())?.join();
     check!(
         matches!(exit, Err(ProcessError::Exited { code: 3, .. })),
         "exit(3) gave {exit:?}"
     );
-    let killed = start(|| {
-        let _ = raise(Signal::SIGKILL);
-    })?
-    .join();
+    let killed = start(method, sigkill_myself, ())?.join();
     check!(
         matches!(
             killed,
@@ -291,21 +438,18 @@ fn join_reports_other_ends() -> Outcome {
         ),
         "SIGKILL gave {killed:?}"
     );
-    let failed = Process::start(|| Err::<(), _>("no such file"))
-        .map_err(|e| e.to_string())?
-        .join();
+    let failed = start(method, no_such_file, ())?.join();
     check!(
         matches!(&failed, Err(ProcessError::Failed { message, .. }) if message == "no such file"),
         "an Err gave {failed:?}"
     );
-    let fine = start(|| ())?.join();
+    let fine = start(method, nothing, ())?.join();
     check!(fine.is_ok(), "a normal end gave {fine:?}");
     Ok(())
 }
 
-fn drop_kills_and_reaps() -> Outcome {
-    let child =
-        Process::start(|| thread::sleep(Duration::from_secs(60))).map_err(|e| e.to_string())?;
+fn drop_kills_and_reaps(method: StartMethod) -> Checked {
+    let child = start(method, sleep_a_minute, ())?;
     let pid = child.pid();
     check!(
         children() == [pid],
@@ -322,85 +466,50 @@ fn drop_kills_and_reaps() -> Outcome {
     Ok(())
 }
 
-fn join_timeout_is_bounded() -> Outcome {
-    let mut child =
-        Process::start(|| thread::sleep(Duration::from_millis(300))).map_err(|e| e.to_string())?;
+fn join_timeout_is_bounded(method: StartMethod) -> Checked {
+    let mut child = start(method, sleep_ms, (300,))?;
     let start = Instant::now();
-    let ended = child
-        .join_timeout(Duration::from_millis(50))
-        .map_err(|e| e.to_string())?;
+    let ended = child.join_timeout(Duration::from_millis(50)).or_message()?;
     let waited = start.elapsed();
     check!(!ended, "a 300 ms child ended within 50 ms");
     check!(
         (Duration::from_millis(50)..Duration::from_millis(250)).contains(&waited),
         "join_timeout(50 ms) took {waited:?}"
     );
-    check!(
-        child.is_alive().map_err(|e| e.to_string())?,
-        "not alive mid-sleep"
-    );
-    let ended = child
-        .join_timeout(Duration::from_secs(5))
-        .map_err(|e| e.to_string())?;
+    check!(child.is_alive().or_message()?, "not alive mid-sleep");
+    let ended = child.join_timeout(Duration::from_secs(5)).or_message()?;
     check!(
         ended && start.elapsed() < Duration::from_secs(2),
         "did not end in time"
     );
-    child.join().map_err(|e| e.to_string())
+    child.join().or_message()
 }
 
-fn join_timeout_max_is_no_limit() -> Outcome {
-    let mut child =
-        Process::start(|| thread::sleep(Duration::from_millis(50))).map_err(|e| e.to_string())?;
-    let ended = child
-        .join_timeout(Duration::MAX)
-        .map_err(|e| e.to_string())?;
+fn join_timeout_max_is_no_limit(method: StartMethod) -> Checked {
+    let mut child = start(method, sleep_ms, (50,))?;
+    let ended = child.join_timeout(Duration::MAX).or_message()?;
     check!(ended, "join_timeout(MAX) returned before the child ended");
     check!(
-        child
-            .join_timeout(Duration::MAX)
-            .map_err(|e| e.to_string())?,
+        child.join_timeout(Duration::MAX).or_message()?,
         "a second join_timeout(MAX) on an ended child"
     );
-    child.join().map_err(|e| e.to_string())
+    child.join().or_message()
 }
 
-fn join_with_sigchld_ignored() -> Outcome {
-    // SAFETY: ignoring a signal installs no handler; the default is restored below.
-    unsafe { signal(Signal::SIGCHLD, SigHandler::SigIgn) }.map_err(|e| e.to_string())?;
-    let outcome = (|| {
-        let exit: fn() = || std::process::exit(7);
-        let child = Process::start(exit).map_err(|e| e.to_string())?;
-        let pid = child.pid();
-        match child.join() {
-            Err(e @ ProcessError::Lost { pid: p, .. }) if p == pid => {
-                let message = e.to_string();
-                check!(
-                    message.contains("how it ended is lost") && message.contains("SIG_IGN"),
-                    "{message}"
-                );
-                Ok(())
-            }
-            other => Err(format!("join gave {other:?}")),
-        }
-    })();
-    // SAFETY: as above.
-    unsafe { signal(Signal::SIGCHLD, SigHandler::SigDfl) }.map_err(|e| e.to_string())?;
-    outcome
+/// In a child: starts a grandchild, tells its pid, and is SIGKILLed: no destructor runs.
+fn start_a_grandchild_then_die(method: String, grandchild: Value<u32>) -> Checked {
+    let g = start(by_name(&method), sleep_a_minute, ())?;
+    grandchild.set(g.pid());
+    let _ = raise(Signal::SIGKILL);
+    drop(g); // never reached
+    Ok(())
 }
 
-/// A child starts a grandchild, then is SIGKILLed: no destructor of the child runs, and
-/// the grandchild dies by its PDEATHSIG.
-fn children_die_with_parent() -> Outcome {
-    let grandchild = Value::new(0u32).map_err(|e| e.to_string())?;
-    let child = Process::start(|| {
-        let g = Process::start(|| thread::sleep(Duration::from_secs(60))).expect("grandchild");
-        grandchild.set(g.pid());
-        let _ = raise(Signal::SIGKILL);
-        drop(g); // never reached
-    })
-    .map_err(|e| e.to_string())?;
-    let end = child.join();
+/// A child starts a grandchild, then is SIGKILLed: the grandchild dies by its PDEATHSIG.
+fn children_die_with_parent(method: StartMethod) -> Checked {
+    let grandchild = Value::new(0u32).or_message()?;
+    let args = (method.name().to_string(), grandchild.clone());
+    let end = start(method, start_a_grandchild_then_die, args)?.join();
     check!(
         matches!(end, Err(ProcessError::Killed { .. })),
         "child ended {end:?}"
@@ -426,93 +535,209 @@ fn children_die_with_parent() -> Outcome {
     Ok(())
 }
 
-/// A value whose `Drop` has an effect outside its process: it deletes its file, and counts
-/// itself in shared memory, so that a drop in any process shows.
-struct Guard<'a> {
-    path: std::path::PathBuf,
-    drops: &'a Value<usize>,
+/// A value whose `Drop` shows from any process: it counts itself in shared memory. As a
+/// process argument it travels as its counter.
+struct Counted {
+    drops: Value<usize>,
 }
 
-impl<'a> Guard<'a> {
-    fn new(name: &str, drops: &'a Value<usize>) -> Result<Guard<'a>, String> {
-        let path = std::env::temp_dir().join(format!("shared-guard-{}-{name}", std::process::id()));
-        fs::write(&path, name).map_err(|e| format!("creating {}: {e}", path.display()))?;
-        Ok(Guard { path, drops })
-    }
-}
-
-impl Drop for Guard<'_> {
+impl Drop for Counted {
     fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
         self.drops.fetch_add(1);
     }
 }
 
-fn captures_are_dropped_once_after_the_child() -> Outcome {
-    let drops = Value::new(0usize).map_err(|e| e.to_string())?;
-    let guard = Guard::new("captured", &drops)?;
-    let path = guard.path.clone();
-    let child = Process::start(move || {
-        // Long enough for a parent that dropped its copy at the fork to have done so.
-        thread::sleep(Duration::from_millis(100));
-        if guard.path.exists() {
-            Ok(())
-        } else {
-            Err("the file was deleted while the child still used it")
-        }
-    })
-    .map_err(|e| e.to_string())?;
-    check!(path.exists(), "the parent dropped the closure at the fork");
-    child.join().map_err(|e| e.to_string())?;
+impl Serialize for Counted {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.drops.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Counted {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Counted, D::Error> {
+        Value::deserialize(d).map(|drops| Counted { drops })
+    }
+}
+
+/// In a child: by now the parent has dropped its copy (once), and this one is not yet.
+fn hold_counted(counted: Counted) -> Checked {
+    thread::sleep(Duration::from_millis(100));
+    let drops = counted.drops.get();
+    check!(drops == 1, "{drops} drops before the child's own");
+    Ok(())
+}
+
+fn arguments_are_dropped_once_in_each_process(method: StartMethod) -> Checked {
+    let drops = Value::new(0usize).or_message()?;
+    let child = start(
+        method,
+        hold_counted,
+        (Counted {
+            drops: drops.clone(),
+        },),
+    )?;
     check!(
         drops.get() == 1,
-        "the guard was dropped {} times",
+        "{} drops when start returned: the parent's copy is dropped then",
         drops.get()
     );
-    check!(!path.exists(), "the guard was never dropped");
-    Ok(())
-}
-
-fn pool_items_are_dropped_once_after_use() -> Outcome {
-    let drops = Value::new(0usize).map_err(|e| e.to_string())?;
-    let items = (0..40)
-        .map(|i| Guard::new(&format!("item-{i}"), &drops))
-        .collect::<Result<Vec<_>, _>>()?;
-    let seen = Pool::new(4)
-        .map(|item| item.path.exists(), &items)
-        .map_err(|e| e.to_string())?;
+    child.join().or_message()?;
     check!(
-        seen.iter().all(|&existed| existed),
-        "items dropped before f saw them: {seen:?}"
-    );
-    check!(
-        drops.get() == 0,
-        "{} items were dropped during map",
-        drops.get()
-    );
-    drop(items);
-    check!(
-        drops.get() == 40,
-        "40 items were dropped {} times",
+        drops.get() == 2,
+        "{} drops in all: once in the parent, once in the child",
         drops.get()
     );
     Ok(())
 }
 
-fn pool_maps_in_order() -> Outcome {
-    let pool = Pool::new(4);
+/// Points this process's stdout at a pipe whose reader is already closed.
+fn close_my_stdout() {
+    let (read, write) = nix::unistd::pipe().expect("pipe");
+    drop(read);
+    nix::unistd::dup2_stdout(&write).expect("dup2");
+}
+
+fn print_to_a_closed_stdout() -> Result<(), &'static str> {
+    shared::closed_stdout::end_quietly();
+    close_my_stdout();
+    println!("nobody reads this");
+    Err("println! returned on a closed stdout")
+}
+
+fn write_to_another_broken_pipe() -> Checked {
+    shared::closed_stdout::end_quietly();
+    let (read, write) = nix::unistd::pipe().or_message()?;
+    drop(read);
+    match nix::unistd::write(&write, b"x") {
+        Err(Errno::EPIPE) => Ok(()),
+        other => Err(format!("writing to a broken pipe gave {other:?}")),
+    }
+}
+
+fn closed_stdout_ends_quietly(method: StartMethod) -> Checked {
+    let printing = start(method, print_to_a_closed_stdout, ())?.join();
+    check!(
+        matches!(
+            printing,
+            Err(ProcessError::Killed {
+                signal: Signal::SIGPIPE,
+                ..
+            })
+        ),
+        "printing to a closed stdout gave {printing:?}"
+    );
+    // A broken pipe that is not stdout is still an error to handle.
+    let other_pipe = start(method, write_to_another_broken_pipe, ())?.join();
+    check!(other_pipe.is_ok(), "{other_pipe:?}");
+    Ok(())
+}
+
+fn print_a_line() {
+    println!("nobody reads this");
+}
+
+/// In a child whose stdout is closed: a grandchild that prints is killed by SIGPIPE, and
+/// joining it ends this child the same way.
+fn join_a_printer_with_stdout_closed(method: String) -> Checked {
+    shared::closed_stdout::end_quietly();
+    close_my_stdout();
+    let printer = start(by_name(&method), print_a_line, ())?;
+    Err(format!("join returned {:?}", printer.join()))
+}
+
+fn raise_sigpipe_with_stdout_open() {
+    shared::closed_stdout::end_quietly();
+    let _ = raise(Signal::SIGPIPE); // stdout is open: the handler returns
+    // SAFETY: the default action installs no handler.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+    let _ = raise(Signal::SIGPIPE);
+}
+
+fn child_sigpipe_and_closed_stdout(method: StartMethod) -> Checked {
+    // Our stdout closed: the child's SIGPIPE ends us as well, inside join.
+    let args = (method.name().to_string(),);
+    let with_closed_stdout = start(method, join_a_printer_with_stdout_closed, args)?.join();
+    check!(
+        matches!(
+            with_closed_stdout,
+            Err(ProcessError::Killed {
+                signal: Signal::SIGPIPE,
+                ..
+            })
+        ),
+        "with stdout closed: {with_closed_stdout:?}"
+    );
+    // Our stdout fine: a child killed by SIGPIPE is reported like any other signal.
+    let reported = start(method, raise_sigpipe_with_stdout_open, ())?.join();
+    check!(
+        matches!(
+            reported,
+            Err(ProcessError::Killed {
+                signal: Signal::SIGPIPE,
+                ..
+            })
+        ),
+        "with stdout open: {reported:?}"
+    );
+    Ok(())
+}
+
+/// In a forked child: the parent's pipe ends, by number, not handed over.
+fn use_the_parents_pipe(read: i32, write: i32) -> Checked {
+    // SAFETY: a forked child has the parent's descriptor table: the numbers are open here
+    // (revoked, not closed) for as long as the child runs.
+    let (read, write) = unsafe { (BorrowedFd::borrow_raw(read), BorrowedFd::borrow_raw(write)) };
+    let wrote = nix::unistd::write(write, b"stolen");
+    let mut buf = [0; 8];
+    let got = nix::unistd::read(read, &mut buf);
+    check!(wrote == Err(Errno::EBADF), "a write gave {wrote:?}");
+    // Linux fails the read too; elsewhere the dead descriptor is /dev/null: end-of-file.
+    if cfg!(target_os = "linux") {
+        check!(got == Err(Errno::EBADF), "a read gave {got:?}");
+    } else {
+        check!(got == Ok(0), "a read gave {got:?}");
+    }
+    Ok(())
+}
+
+/// Fork only: a spawned child has none of the parent's descriptors but its arguments'.
+fn private_fd_not_handed_over(method: StartMethod) -> Checked {
+    use std::io::{Read, Write};
+    let (read, write) = shared::process::pipe().or_message()?;
+    let args = (read.as_raw_fd(), write.as_raw_fd());
+    start(method, use_the_parents_pipe, args)?
+        .join()
+        .or_message()?;
+    (&write).write_all(b"mine").or_message()?;
+    drop(write);
+    let mut got = String::new();
+    (&read).read_to_string(&mut got).or_message()?;
+    check!(got == "mine", "the parent read {got:?}");
+    Ok(())
+}
+
+fn square(n: u64) -> u64 {
+    n * n
+}
+
+fn exclaim(s: String) -> (usize, String) {
+    (s.len(), format!("{s}!"))
+}
+
+fn minus_one(n: i32) -> i32 {
+    n - 1
+}
+
+fn pool_maps_in_order(method: StartMethod) -> Checked {
+    let mut pool = pool(method, 4)?;
     let items: Vec<u64> = (0..100_003).collect();
-    let squares = pool.map(|n| n * n, &items).map_err(|e| e.to_string())?;
+    let squares = pool.map(square, &items).or_message()?;
     check!(
         squares == (0..100_003u64).map(|n| n * n).collect::<Vec<_>>(),
         "squares out of order"
     );
-    // Items that are not serde types, a closure borrowing local data, struct-like results.
-    let names = ["ada", "grace", "linus"];
-    let suffix = String::from("!");
-    let out = pool
-        .map(|s| (s.len(), format!("{s}{suffix}")), &names)
-        .map_err(|e| e.to_string())?;
+    let names = ["ada", "grace", "linus"].map(String::from);
+    let out = pool.map(exclaim, &names).or_message()?;
     check!(
         out == [
             (3, "ada!".into()),
@@ -521,55 +746,124 @@ fn pool_maps_in_order() -> Outcome {
         ],
         "{out:?}"
     );
-    let single = Pool::new(1)
-        .map(|n| n - 1, &[1, 2, 3])
-        .map_err(|e| e.to_string())?;
+    let empty = pool.map(square, &[]).or_message()?;
+    check!(empty.is_empty(), "{empty:?}");
+    let single = self::pool(method, 1)?
+        .map(minus_one, &[1, 2, 3])
+        .or_message()?;
     check!(single == [0, 1, 2], "{single:?}");
+    let more_workers_than_items = self::pool(method, 6)?
+        .map(minus_one, &[1, 2])
+        .or_message()?;
+    check!(
+        more_workers_than_items == [0, 1],
+        "{more_workers_than_items:?}"
+    );
     Ok(())
 }
 
-fn pool_worker_sigkilled() -> Outcome {
-    let start = Instant::now();
-    // One worker is stuck on item 0 for a minute, another is SIGKILLed at item 500:
-    // map must neither wait for the stuck one nor for results the dead one owed.
-    let items: Vec<u32> = (0..1000).collect();
-    let result = Pool::new(4).map(
-        |&n| {
-            if n == 0 {
-                thread::sleep(Duration::from_secs(60));
-            }
-            if n == 500 {
-                let _ = raise(Signal::SIGKILL);
-            }
-            n
-        },
-        &items,
+fn my_pid(_: u32) -> u32 {
+    std::process::id()
+}
+
+/// The same workers serve every call (`pids` and the pids they report stay the same), and
+/// dropping the pool ends them: each pid is gone (ESRCH) once it returns.
+fn pool_keeps_its_workers(method: StartMethod) -> Checked {
+    let mut pool = pool(method, 3)?;
+    let pids = pool.pids();
+    let mut distinct = pids.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    check!(distinct.len() == 3, "pids {pids:?}");
+    let mut ours = children();
+    ours.sort_unstable();
+    check!(
+        ours == distinct,
+        "our children {ours:?}, the pool's {pids:?}"
     );
+    let items: Vec<u32> = (0..1000).collect();
+    for call in 1..=2 {
+        let got = pool.map(my_pid, &items).or_message()?;
+        let strangers: Vec<&u32> = got.iter().filter(|pid| !pids.contains(pid)).collect();
+        check!(
+            strangers.is_empty(),
+            "call {call}: results from {strangers:?}, not the pool's {pids:?}"
+        );
+        check!(
+            pool.pids() == pids,
+            "after call {call}: pids {:?}, were {pids:?}",
+            pool.pids()
+        );
+    }
+    let applied = pool.apply(my_pid, (0,)).or_message()?;
+    check!(
+        pids.contains(&applied),
+        "apply ran in {applied}, not in {pids:?}"
+    );
+    drop(pool);
+    for pid in pids {
+        let looked = kill(Pid::from_raw(pid as i32), None);
+        check!(
+            looked == Err(Errno::ESRCH),
+            "worker {pid} after the pool was dropped: kill(pid, None) gave {looked:?}"
+        );
+    }
+    Ok(())
+}
+
+/// One worker is stuck on item 0 for a minute, another is SIGKILLed at item 500.
+fn stuck_at_0_killed_at_500(n: u32) -> u32 {
+    if n == 0 {
+        thread::sleep(Duration::from_secs(60));
+    }
+    if n == 500 {
+        let _ = raise(Signal::SIGKILL);
+    }
+    n
+}
+
+fn pool_worker_sigkilled(method: StartMethod) -> Checked {
+    let mut pool = pool(method, 4)?;
+    let items: Vec<u32> = (0..1000).collect();
+    // map must neither wait for the stuck one nor for results the dead one owed.
+    let start = Instant::now();
+    let result = pool.map(stuck_at_0_killed_at_500, &items);
     let took = start.elapsed();
     check!(took < Duration::from_secs(1), "map took {took:?}");
     match result {
         Err(PoolError::Worker(ProcessError::Killed {
             signal: Signal::SIGKILL,
             ..
-        })) => Ok(()),
-        other => Err(format!("map gave {other:?}")),
+        })) => {}
+        other => return Err(format!("map gave {other:?}")),
     }
+    check!(children().is_empty(), "workers left: {:?}", children());
+    Ok(())
 }
 
-fn pool_worker_panic_and_abort() -> Outcome {
-    let pool = Pool::new(3);
+fn panic_at_42(n: i32) -> i32 {
+    if n == 42 {
+        quiet_panic("no answers here")
+    }
+    n
+}
+
+fn abort_at_7(n: i32) -> i32 {
+    if n == 7 {
+        std::process::abort()
+    }
+    n
+}
+
+fn same_i32(n: i32) -> i32 {
+    n
+}
+
+fn pool_worker_panic_and_abort(method: StartMethod) -> Checked {
+    let mut pool = pool(method, 3)?;
+    let pids = pool.pids();
     let items: Vec<i32> = (0..100).collect();
-    let panicked = pool.map(
-        |&n| {
-            if n == 42 {
-                panic!("no answers here")
-            } else {
-                n
-            }
-        },
-        &items,
-    );
-    match &panicked {
+    match &pool.map(panic_at_42, &items) {
         Err(e @ PoolError::Worker(ProcessError::Panicked { message, .. }))
             if message == "no answers here" =>
         {
@@ -577,10 +871,15 @@ fn pool_worker_panic_and_abort() -> Outcome {
         }
         other => return Err(format!("a panic gave {other:?}")),
     }
-    let aborted = pool.map(
-        |&n| if n == 7 { std::process::abort() } else { n },
-        &items[..10],
+    // A panic is caught in the worker: the same workers take the next call.
+    let again = pool.map(same_i32, &items).or_message()?;
+    check!(again == items, "after a panic: {again:?}");
+    check!(
+        pool.pids() == pids,
+        "after a panic: pids {:?}, were {pids:?}",
+        pool.pids()
     );
+    let aborted = pool.map(abort_at_7, &items[..10]);
     check!(
         matches!(
             aborted,
@@ -591,31 +890,46 @@ fn pool_worker_panic_and_abort() -> Outcome {
         ),
         "an abort gave {aborted:?}"
     );
-    Ok(())
-}
-
-fn pool_of_usize_max_processes() -> Outcome {
-    let out = Pool::new(usize::MAX)
-        .map(|n| n + 1, &[1, 2, 3])
-        .map_err(|e| e.to_string())?;
-    check!(out == [2, 3, 4], "{out:?}");
-    Ok(())
-}
-
-/// Spins for a minute: a worker that would hang an unbounded call.
-fn stuck(n: &u32) -> u32 {
-    let until = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < until {
-        std::hint::spin_loop();
+    // A worker that dies breaks the pool: its other workers are gone, calls fail.
+    check!(children().is_empty(), "workers left: {:?}", children());
+    match pool.map(same_i32, &items) {
+        Err(PoolError::Broken(why)) if why.contains("SIGABRT") => Ok(()),
+        other => Err(format!("a call after the abort gave {other:?}")),
     }
-    *n
 }
 
-/// `call` on a pool bounded by 200 ms gives `Timeout { limit: 200 ms }`, well within 1 s.
-fn times_out<R: std::fmt::Debug>(call: impl FnOnce(&Pool) -> Result<R, PoolError>) -> Outcome {
+/// Sleeps for a minute: a worker that would hang an unbounded call.
+fn stuck(n: u32) -> u32 {
+    thread::sleep(Duration::from_secs(60));
+    n
+}
+
+fn stuck_at_600(n: u32) -> u32 {
+    if n == 600 { stuck(n) } else { n }
+}
+
+fn stuck_string(n: u32) -> String {
+    stuck(n).to_string()
+}
+
+fn stuck_pair(a: u32, _: u32) -> u32 {
+    stuck(a)
+}
+
+fn double(n: u32) -> u32 {
+    n * 2
+}
+
+/// `call` on a pool bounded by 200 ms gives `Timeout { limit: 200 ms }` well within 1 s,
+/// with every worker killed and reaped by then, and the pool broken after.
+fn times_out<R: Debug>(
+    method: StartMethod,
+    call: impl FnOnce(&mut Pool) -> Result<R, PoolError>,
+) -> Checked {
     let limit = Duration::from_millis(200);
+    let mut pool = pool(method, 3)?.timeout(limit);
     let start = Instant::now();
-    let result = call(&Pool::new(3).timeout(limit));
+    let result = call(&mut pool);
     let took = start.elapsed();
     check!(
         (limit..Duration::from_secs(1)).contains(&took),
@@ -624,24 +938,29 @@ fn times_out<R: std::fmt::Debug>(call: impl FnOnce(&Pool) -> Result<R, PoolError
     match result {
         Err(e @ PoolError::Timeout { limit: l }) if l == limit => {
             check!(e.to_string().contains("200ms"), "{e}");
-            Ok(())
         }
-        other => Err(format!("gave {other:?}")),
+        other => return Err(format!("gave {other:?}")),
     }
+    check!(children().is_empty(), "workers left: {:?}", children());
+    let after = pool.map(double, &[1]);
+    check!(
+        matches!(after, Err(PoolError::Broken(_))),
+        "a call after the timeout gave {after:?}"
+    );
+    Ok(())
 }
 
-fn pool_timeout_kills_a_stuck_worker() -> Outcome {
+fn pool_timeout_kills_a_stuck_worker(method: StartMethod) -> Checked {
     let items: Vec<u32> = (0..1000).collect();
-    // One worker stuck on item 600, the others done: `no_children_left` then checks that
-    // the stuck one was killed and reaped.
-    times_out(|pool| pool.map(|&n| if n == 600 { stuck(&n) } else { n }, &items))?;
-    times_out(|pool| pool.map(stuck, &items))?;
-    times_out(|pool| pool.map(|n| stuck(n).to_string(), &items))?;
-    times_out(|pool| pool.apply(stuck, &(1,)))?;
-    times_out(|pool| pool.starmap(|a: &u32, _: &u32| stuck(a), &[(1, 2), (3, 4)]))?;
+    // One worker stuck on item 600, the others done.
+    times_out(method, |pool| pool.map(stuck_at_600, &items))?;
+    times_out(method, |pool| pool.map(stuck, &items))?;
+    times_out(method, |pool| pool.map(stuck_string, &items))?;
+    times_out(method, |pool| pool.apply(stuck, (1,)))?;
+    times_out(method, |pool| pool.starmap(stuck_pair, &[(1, 2), (3, 4)]))?;
     // A bound that is not reached changes nothing.
-    let bounded = Pool::new(4).timeout(Duration::from_secs(30));
-    let out = bounded.map(|n| n * 2, &items).map_err(|e| e.to_string())?;
+    let mut bounded = pool(method, 4)?.timeout(Duration::from_secs(30));
+    let out = bounded.map(double, &items).or_message()?;
     check!(
         out == items.iter().map(|n| n * 2).collect::<Vec<_>>(),
         "{out:?}"
@@ -649,69 +968,82 @@ fn pool_timeout_kills_a_stuck_worker() -> Outcome {
     Ok(())
 }
 
-fn pool_timeout_max_is_no_limit() -> Outcome {
-    let pool = Pool::new(2).timeout(Duration::MAX);
-    let out = pool.map(|n| n + 1, &[1, 2, 3]).map_err(|e| e.to_string())?;
+fn plus_one(n: i32) -> i32 {
+    n + 1
+}
+
+fn times_7(n: i32) -> i32 {
+    n * 7
+}
+
+fn pool_timeout_max_is_no_limit(method: StartMethod) -> Checked {
+    let mut unbounded = pool(method, 2)?.timeout(Duration::MAX);
+    let out = unbounded.map(plus_one, &[1, 2, 3]).or_message()?;
     check!(out == [2, 3, 4], "{out:?}");
-    let far = Pool::new(2).timeout(Duration::from_secs(u64::MAX / 4));
-    let out = far
-        .apply(|n: &i32| n * 7, &(6,))
-        .map_err(|e| e.to_string())?;
+    let mut far = pool(method, 2)?.timeout(Duration::from_secs(u64::MAX / 4));
+    let out = far.apply(times_7, (6,)).or_message()?;
     check!(out == 42, "{out}");
     Ok(())
 }
 
-fn power(base: &u64, exp: &u32) -> u64 {
-    base.pow(*exp)
+fn power(base: u64, exp: u32) -> u64 {
+    base.pow(exp)
 }
 
-fn pool_starmap_and_apply() -> Outcome {
-    let pool = Pool::new(4);
+fn label(name: String, n: usize, sep: char) -> String {
+    format!("{name}{sep}{n}")
+}
+
+fn pool_starmap_and_apply(method: StartMethod) -> Checked {
+    let mut pool = pool(method, 4)?;
     let pairs: Vec<(u64, u32)> = (0..10_007).map(|i| (i % 13, (i % 4) as u32)).collect();
-    let powers = pool.starmap(power, &pairs).map_err(|e| e.to_string())?;
+    let powers = pool.starmap(power, &pairs).or_message()?;
     check!(
         powers == pairs.iter().map(|(b, e)| b.pow(*e)).collect::<Vec<_>>(),
         "starmap out of order"
     );
-    // A closure with its types written out; three arguments, not all of them Copy.
+    // Three arguments, not all of them Copy; a closure that captures nothing.
     let labels = pool
         .starmap(
-            |name: &String, n: &usize, sep: &char| format!("{name}{sep}{n}"),
+            label,
             &[("a".to_string(), 1, '-'), ("b".to_string(), 2, '+')],
         )
-        .map_err(|e| e.to_string())?;
+        .or_message()?;
     check!(labels == ["a-1", "b+2"], "{labels:?}");
-    let one = pool.apply(power, &(2, 10)).map_err(|e| e.to_string())?;
+    let one = pool.apply(power, (2, 10)).or_message()?;
     check!(one == 1024, "apply gave {one}");
-    let square = pool
-        .apply(|n: &i32| n * n, &(7,))
-        .map_err(|e| e.to_string())?;
+    let square = pool.apply(|n: i32| n * n, (7,)).or_message()?;
     check!(square == 49, "apply gave {square}");
     Ok(())
 }
 
-fn pool_apply_and_starmap_worker_dies() -> Outcome {
-    let pool = Pool::new(2);
-    let applied = pool.apply(
-        |n: &i32| -> i32 {
-            if *n == 0 {
-                panic!("apply on zero")
-            }
-            *n
-        },
-        &(0,),
-    );
+fn panic_on_zero(n: i32) -> i32 {
+    if n == 0 {
+        quiet_panic("apply on zero")
+    }
+    n
+}
+
+fn sigkill_in_apply(_: i32) -> i32 {
+    let _ = raise(Signal::SIGKILL);
+    0
+}
+
+fn abort_at_50(a: u32, b: u32) -> u32 {
+    if a == 50 {
+        std::process::abort()
+    }
+    a + b
+}
+
+fn pool_apply_and_starmap_worker_dies(method: StartMethod) -> Checked {
+    let mut pool = pool(method, 2)?;
+    let applied = pool.apply(panic_on_zero, (0,));
     check!(
         matches!(&applied, Err(PoolError::Worker(ProcessError::Panicked { message, .. })) if message == "apply on zero"),
         "a panic in apply gave {applied:?}"
     );
-    let killed = pool.apply(
-        |_: &i32| -> i32 {
-            let _ = raise(Signal::SIGKILL);
-            0
-        },
-        &(1,),
-    );
+    let killed = pool.apply(sigkill_in_apply, (1,));
     check!(
         matches!(
             killed,
@@ -722,17 +1054,13 @@ fn pool_apply_and_starmap_worker_dies() -> Outcome {
         ),
         "SIGKILL in apply gave {killed:?}"
     );
-    let pairs: Vec<(u32, u32)> = (0..100).map(|i| (i, i + 1)).collect();
-    let starred = pool.starmap(
-        |a: &u32, b: &u32| {
-            if *a == 50 {
-                std::process::abort()
-            } else {
-                a + b
-            }
-        },
-        &pairs,
+    let broken = pool.apply(panic_on_zero, (1,));
+    check!(
+        matches!(broken, Err(PoolError::Broken(_))),
+        "apply on a broken pool gave {broken:?}"
     );
+    let pairs: Vec<(u32, u32)> = (0..100).map(|i| (i, i + 1)).collect();
+    let starred = self::pool(method, 2)?.starmap(abort_at_50, &pairs);
     check!(
         matches!(
             starred,
@@ -746,299 +1074,256 @@ fn pool_apply_and_starmap_worker_dies() -> Outcome {
     Ok(())
 }
 
-/// Every number type `map` sends as raw bytes, against the same values encoded (wrapped in
-/// `Some`, which takes postcard), and a worker's death on each path.
-fn pool_bytes_and_encoded_agree() -> Outcome {
-    fn same<
-        R: PartialEq + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned + 'static,
-    >(
-        pool: &Pool,
-        items: &[u32],
-        f: fn(u32) -> R,
-    ) -> Outcome {
-        let as_bytes = pool.map(|&n| f(n), items).map_err(|e| e.to_string())?;
-        let encoded = pool
-            .map(|&n| Some(f(n)), items)
-            .map_err(|e| e.to_string())?;
-        let expected: Vec<R> = items.iter().map(|&n| f(n)).collect();
-        check!(as_bytes == expected, "as bytes: {:?}", &as_bytes[..5]);
-        check!(
-            encoded.into_iter().map(Option::unwrap).eq(expected),
-            "encoded differ"
-        );
-        Ok(())
-    }
-    let pool = Pool::new(3);
-    let items: Vec<u32> = (0..20_011).collect();
-    same(&pool, &items, |n| n as u8)?;
-    same(&pool, &items, |n| -(n as i16))?;
-    same(&pool, &items, |n| u64::from(n) << 31)?;
-    same(&pool, &items, |n| i128::from(n) * -(1 << 100))?;
-    same(&pool, &items, |n| n as usize)?;
-    same(&pool, &items, |n| n as f32 / 7.0)?;
-    same(&pool, &items, |n| f64::from(n).sqrt())?;
-    for (what, died) in [
-        (
-            "as bytes",
-            pool.map(
-                |&n| if n == 9_999 { std::process::abort() } else { n },
-                &items,
-            )
-            .map(drop),
-        ),
-        (
-            "encoded",
-            pool.map(
-                |&n| {
-                    if n == 9_999 {
-                        std::process::abort()
-                    } else {
-                        Some(n)
-                    }
-                },
-                &items,
-            )
-            .map(drop),
-        ),
-    ] {
-        check!(
-            matches!(
-                died,
-                Err(PoolError::Worker(ProcessError::Killed {
-                    signal: Signal::SIGABRT,
-                    ..
-                }))
-            ),
-            "{what}: an abort gave {died:?}"
-        );
-    }
+/// `f` over `items` on the pool, and wrapped in `Some`, agree with `f` here.
+fn same_here<R, F>(pool: &mut Pool, items: &[u32], f: F) -> Checked
+where
+    R: PartialEq + Debug + Serialize + DeserializeOwned,
+    F: Fn(u32) -> R + Copy + 'static,
+{
+    let expected: Vec<R> = items.iter().map(|&n| f(n)).collect();
+    let plain = pool.map(f, items).or_message()?;
+    check!(plain == expected, "plain: {:?}", &plain[..5]);
+    // The closure captures only `f`, a fn item with no size: it captures nothing.
+    let wrapped = pool.map(move |n| Some(f(n)), items).or_message()?;
+    check!(
+        wrapped.into_iter().map(Option::unwrap).eq(expected),
+        "wrapped in Some: differ"
+    );
     Ok(())
 }
 
-fn value_fetch_add_is_exact() -> Outcome {
-    let counter = Value::new(0u64).map_err(|e| e.to_string())?;
+fn pool_number_types(method: StartMethod) -> Checked {
+    let mut pool = pool(method, 3)?;
+    let items: Vec<u32> = (0..20_011).collect();
+    same_here(&mut pool, &items, |n| n as u8)?;
+    same_here(&mut pool, &items, |n| -(n as i16))?;
+    same_here(&mut pool, &items, |n| u64::from(n) << 31)?;
+    same_here(&mut pool, &items, |n| i128::from(n) * -(1 << 100))?;
+    same_here(&mut pool, &items, |n| n as usize)?;
+    same_here(&mut pool, &items, |n| n as f32 / 7.0)?;
+    same_here(&mut pool, &items, |n| f64::from(n).sqrt())?;
+    Ok(())
+}
+
+fn count_to_100_000(counter: Value<u64>) {
+    for _ in 0..100_000 {
+        counter.fetch_add(1);
+    }
+}
+
+fn value_fetch_add_is_exact(method: StartMethod) -> Checked {
+    let counter = Value::new(0u64).or_message()?;
     let workers = (0..4)
-        .map(|_| {
-            Process::start(|| {
-                for _ in 0..100_000 {
-                    counter.fetch_add(1);
-                }
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
+        .map(|_| start(method, count_to_100_000, (counter.clone(),)))
+        .collect::<Result<Vec<_>, _>>()?;
     for w in workers {
-        w.join().map_err(|e| e.to_string())?;
+        w.join().or_message()?;
     }
     check!(counter.get() == 400_000, "counter is {}", counter.get());
     Ok(())
 }
 
-fn array_updates() -> Outcome {
-    let arr = Array::new([1i32, 2, 3, 4, 5]).map_err(|e| e.to_string())?;
-    let max = Value::new(i64::MIN).map_err(|e| e.to_string())?;
+fn add_to_each(num: i32, arr: Array<i32>, max: Value<i64>) {
+    for i in 0..arr.len() {
+        arr.fetch_add(i, num);
+    }
+    max.update(|m| m.max(i64::from(num) * 100));
+}
+
+fn array_updates(method: StartMethod) -> Checked {
+    let arr = Array::new([1i32, 2, 3, 4, 5]).or_message()?;
+    let max = Value::new(i64::MIN).or_message()?;
     let workers = (0..5)
-        .map(|num| {
-            let (arr, max) = (&arr, &max);
-            Process::start(move || {
-                for i in 0..arr.len() {
-                    arr.fetch_add(i, num);
-                }
-                max.update(|m| m.max(i64::from(num) * 100));
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
+        .map(|num| start(method, add_to_each, (num, arr.clone(), max.clone())))
+        .collect::<Result<Vec<_>, _>>()?;
     for w in workers {
-        w.join().map_err(|e| e.to_string())?;
+        w.join().or_message()?;
     }
     check!(arr.to_vec() == [11, 12, 13, 14, 15], "array is {arr:?}");
     check!(max.get() == 400, "max is {}", max.get());
     Ok(())
 }
 
-fn queue_carries_items_in_order() -> Outcome {
-    const N: u64 = 100_000;
-    let (tx, mut rx) = Queue::<u64>::new().map_err(|e| e.to_string())?.split();
-    let producer = Process::start_with(tx, |mut tx: Sender<u64>| {
-        for i in 0..N {
-            tx.put(&i)?;
-        }
-        tx.close()
-    })
-    .map_err(|e| e.to_string())?;
+const N: u64 = 100_000;
+
+fn put_0_to_n(mut tx: Sender<u64>) -> std::io::Result<()> {
+    for i in 0..N {
+        tx.put(&i)?;
+    }
+    tx.close()
+}
+
+fn queue_carries_items_in_order(method: StartMethod) -> Checked {
+    let (tx, mut rx) = Queue::<u64>::new().or_message()?.split();
+    let producer = start(method, put_0_to_n, (tx,))?;
     let mut expected = 0;
-    while let Some(item) = rx.get().map_err(|e| e.to_string())? {
+    while let Some(item) = rx.get().or_message()? {
         check!(item == expected, "got {item}, expected {expected}");
         expected += 1;
     }
     check!(expected == N, "got {expected} items");
-    producer.join().map_err(|e| e.to_string())
+    producer.join().or_message()
 }
 
-/// The fork trap: the consumer child is forked while the parent still holds the sender,
-/// and an unrelated child is forked while it does too. Neither keeps the write end, so the
-/// consumer sees the end as soon as the parent closes its sender.
-fn queue_fork_trap() -> Outcome {
-    let (mut tx, rx) = Queue::<u32>::new().map_err(|e| e.to_string())?.split();
-    let mut consumer = Process::start_with(rx, |mut rx: Receiver<u32>| {
-        let mut sum = 0;
-        while let Some(item) = rx.get().map_err(|e| e.to_string())? {
-            sum += item;
-        }
-        if sum == 4950 {
-            Ok(())
-        } else {
-            Err(format!("sum {sum}"))
-        }
-    })
-    .map_err(|e| e.to_string())?;
-    let bystander =
-        Process::start(|| thread::sleep(Duration::from_secs(60))).map_err(|e| e.to_string())?;
-    for i in 0..100 {
-        tx.put(&i).map_err(|e| e.to_string())?;
+fn sum_to_4950(mut rx: Receiver<u32>) -> Checked {
+    let mut sum = 0;
+    while let Some(item) = rx.get().or_message()? {
+        sum += item;
     }
-    tx.close().map_err(|e| e.to_string())?;
-    let ended = consumer
-        .join_timeout(Duration::from_secs(5))
-        .map_err(|e| e.to_string())?;
+    check!(sum == 4950, "sum {sum}");
+    Ok(())
+}
+
+/// The fork trap: the consumer child is started while the parent still holds the sender,
+/// and an unrelated child is started while it does too. Neither keeps the write end, so
+/// the consumer sees the end as soon as the parent closes its sender.
+fn queue_fork_trap(method: StartMethod) -> Checked {
+    let (mut tx, rx) = Queue::<u32>::new().or_message()?.split();
+    let mut consumer = start(method, sum_to_4950, (rx,))?;
+    let bystander = start(method, sleep_a_minute, ())?;
+    for i in 0..100 {
+        tx.put(&i).or_message()?;
+    }
+    tx.close().or_message()?;
+    let ended = consumer.join_timeout(Duration::from_secs(5)).or_message()?;
     check!(
         ended,
         "the consumer never saw the end: an inherited write end is open"
     );
-    consumer.join().map_err(|e| e.to_string())?;
+    consumer.join().or_message()?;
     drop(bystander);
     Ok(())
 }
 
-fn queue_many_producers_big_items() -> Outcome {
-    let (tx, mut rx) = Queue::<(u32, u32, Vec<u8>)>::new()
-        .map_err(|e| e.to_string())?
-        .split();
+/// Every 10th item is 10 KB: three fragments, interleaved with the others'.
+fn big_item_size(i: u32) -> usize {
+    if i.is_multiple_of(10) {
+        10_000
+    } else {
+        (i % 50) as usize
+    }
+}
+
+fn put_300_big_items(p: u32, mut tx: Sender<(u32, u32, Vec<u8>)>) -> std::io::Result<()> {
+    for i in 0..300u32 {
+        tx.put(&(p, i, vec![p as u8; big_item_size(i)]))?;
+    }
+    tx.close()
+}
+
+fn queue_many_producers_big_items(method: StartMethod) -> Checked {
+    let (tx, mut rx) = Queue::<(u32, u32, Vec<u8>)>::new().or_message()?.split();
     let mut producers = Vec::new();
     for p in 0..3u32 {
-        let mine = tx.try_clone().map_err(|e| e.to_string())?;
-        let producer = Process::start_with(mine, move |mut tx: Sender<(u32, u32, Vec<u8>)>| {
-            for i in 0..300u32 {
-                // Every 10th item is 10 KB: three fragments, interleaved with the others'.
-                let size = if i % 10 == 0 {
-                    10_000
-                } else {
-                    (i % 50) as usize
-                };
-                tx.put(&(p, i, vec![p as u8; size]))?;
-            }
-            tx.close()
-        })
-        .map_err(|e| e.to_string())?;
-        producers.push(producer);
+        let mine = tx.try_clone().or_message()?;
+        producers.push(start(method, put_300_big_items, (p, mine))?);
     }
     drop(tx);
     let mut next = [0u32; 3];
-    while let Some((p, i, bytes)) = rx.get().map_err(|e| e.to_string())? {
+    while let Some((p, i, bytes)) = rx.get().or_message()? {
         let p = p as usize;
         check!(
             i == next[p],
             "producer {p}: got item {i}, expected {}",
             next[p]
         );
-        let size = if i % 10 == 0 {
-            10_000
-        } else {
-            (i % 50) as usize
-        };
         check!(
-            bytes == vec![p as u8; size],
+            bytes == vec![p as u8; big_item_size(i)],
             "producer {p} item {i} garbled"
         );
         next[p] += 1;
     }
     check!(next == [300; 3], "got {next:?} items");
     for producer in producers {
-        producer.join().map_err(|e| e.to_string())?;
+        producer.join().or_message()?;
     }
     Ok(())
 }
 
-fn queue_end_not_handed_over() -> Outcome {
-    let (mut tx, mut rx) = Queue::<u8>::new().map_err(|e| e.to_string())?.split();
-    tx.put(&1).map_err(|e| e.to_string())?; // buffered in the parent when the child forks
-    let child = Process::start(|| tx.put(&2)).map_err(|e| e.to_string())?;
-    let end = child.join();
+thread_local! {
+    /// A sender a forked child finds in the memory it copied, not in its arguments.
+    static IN_MEMORY: RefCell<Option<Sender<u8>>> = const { RefCell::new(None) };
+}
+
+fn put_through_memory() -> Checked {
+    IN_MEMORY.with_borrow_mut(|tx| {
+        let tx = tx.as_mut().ok_or("no sender in memory")?;
+        tx.put(&2).or_message()
+    })
+}
+
+/// Fork only: a spawned child has none of the parent's memory.
+fn queue_end_not_handed_over(method: StartMethod) -> Checked {
+    let (mut tx, mut rx) = Queue::<u8>::new().or_message()?.split();
+    tx.put(&1).or_message()?; // buffered in the parent when the child forks
+    IN_MEMORY.set(Some(tx));
+    let end = start(method, put_through_memory, ())?.join();
+    let tx = IN_MEMORY.take().ok_or("the sender is gone")?;
     check!(
         matches!(&end, Err(ProcessError::Failed { message, .. }) if message.contains("belongs to another process")),
         "{end:?}"
     );
-    tx.close().map_err(|e| e.to_string())?;
-    check!(rx.get().map_err(|e| e.to_string())? == Some(1), "item 1");
-    check!(
-        rx.get().map_err(|e| e.to_string())?.is_none(),
-        "only item 1, once"
-    );
+    tx.close().or_message()?;
+    check!(rx.get().or_message()? == Some(1), "item 1");
+    check!(rx.get().or_message()?.is_none(), "only item 1, once");
     Ok(())
 }
 
-fn queue_empty_vs_closed() -> Outcome {
-    let (tx, mut rx) = Queue::<String>::new().map_err(|e| e.to_string())?.split();
-    let producer = Process::start_with(tx, |mut tx: Sender<String>| {
-        thread::sleep(Duration::from_millis(300));
-        tx.put(&"late".to_string())?;
-        tx.close()
-    })
-    .map_err(|e| e.to_string())?;
-    let got = rx
-        .get_timeout(Duration::from_millis(50))
-        .map_err(|e| e.to_string())?;
+fn put_late(mut tx: Sender<String>) -> std::io::Result<()> {
+    thread::sleep(Duration::from_millis(300));
+    tx.put(&"late".to_string())?;
+    tx.close()
+}
+
+fn queue_empty_vs_closed(method: StartMethod) -> Checked {
+    let (tx, mut rx) = Queue::<String>::new().or_message()?.split();
+    let producer = start(method, put_late, (tx,))?;
+    let got = rx.get_timeout(Duration::from_millis(50)).or_message()?;
     check!(got == Got::Empty, "first look: {got:?}");
-    let got = rx
-        .get_timeout(Duration::from_secs(5))
-        .map_err(|e| e.to_string())?;
+    let got = rx.get_timeout(Duration::from_secs(5)).or_message()?;
     check!(got == Got::Item("late".to_string()), "second look: {got:?}");
-    let got = rx
-        .get_timeout(Duration::from_secs(5))
-        .map_err(|e| e.to_string())?;
+    let got = rx.get_timeout(Duration::from_secs(5)).or_message()?;
     check!(got == Got::Closed, "third look: {got:?}");
-    producer.join().map_err(|e| e.to_string())
+    producer.join().or_message()
 }
 
 /// Producer `p`'s item `i`: 1 B to 200 KiB (mostly under 1 KiB, every 100th up to
 /// 200 KiB, and both extremes), every byte the same letter. A `String` is encoded and
 /// checked with one copy and one compare, so the test is quick in a debug build too.
 fn mixed_item(p: u32, i: u32) -> String {
-    let mut h = u64::from(p) << 32 | u64::from(i);
+    let mut h = (u64::from(p) << 32) | u64::from(i);
     h = (h ^ (h >> 31)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let h = (h ^ (h >> 29)) as usize;
     let size = match i {
         0 => 200 * 1024,
         1 => 1,
-        i if i % 100 == 0 => 1 + h % (200 * 1024),
+        i if i.is_multiple_of(100) => 1 + h % (200 * 1024),
         _ => 1 + h % 1024,
     };
     let letter = b'a' + ((p * 7 + i) % 26) as u8;
     String::from_utf8(vec![letter; size]).expect("ASCII")
 }
 
-fn queue_four_producers_mixed_sizes() -> Outcome {
-    const PRODUCERS: u32 = 4;
-    const ITEMS: u32 = 20_000;
-    let (tx, mut rx) = Queue::<(u32, u32, String)>::new()
-        .map_err(|e| e.to_string())?
-        .split();
+const PRODUCERS: u32 = 4;
+const ITEMS: u32 = 20_000;
+
+fn put_mixed_items(p: u32, mut tx: Sender<(u32, u32, String)>) -> std::io::Result<()> {
+    for i in 0..ITEMS {
+        tx.put(&(p, i, mixed_item(p, i)))?;
+    }
+    tx.close()
+}
+
+fn queue_four_producers_mixed_sizes(method: StartMethod) -> Checked {
+    let (tx, mut rx) = Queue::<(u32, u32, String)>::new().or_message()?.split();
     let mut producers = Vec::new();
     for p in 0..PRODUCERS {
-        let mine = tx.try_clone().map_err(|e| e.to_string())?;
-        let producer = Process::start_with(mine, move |mut tx: Sender<(u32, u32, String)>| {
-            for i in 0..ITEMS {
-                tx.put(&(p, i, mixed_item(p, i)))?;
-            }
-            tx.close()
-        })
-        .map_err(|e| e.to_string())?;
-        producers.push(producer);
+        let mine = tx.try_clone().or_message()?;
+        producers.push(start(method, put_mixed_items, (p, mine))?);
     }
     drop(tx);
     let mut next = [0u32; PRODUCERS as usize];
-    while let Some((p, i, item)) = rx.get().map_err(|e| e.to_string())? {
+    while let Some((p, i, item)) = rx.get().or_message()? {
         check!(p < PRODUCERS, "an item from producer {p}");
         let expected = next[p as usize];
         check!(
@@ -1057,7 +1342,7 @@ fn queue_four_producers_mixed_sizes() -> Outcome {
         "got {next:?} items of each producer"
     );
     for producer in producers {
-        producer.join().map_err(|e| e.to_string())?;
+        producer.join().or_message()?;
     }
     Ok(())
 }
@@ -1069,22 +1354,25 @@ fn state(pid: u32) -> Option<char> {
     rest.trim_start().chars().next()
 }
 
+/// Puts one item, says it is writing, then writes 1 MiB that no one reads yet: its write
+/// waits, holding the writers' lock.
+fn write_a_megabyte(mut tx: Sender<String>, writing: Value<u32>) -> std::io::Result<()> {
+    tx.put(&"first".to_string())?;
+    tx.flush()?;
+    let big = "x".repeat(1 << 20);
+    writing.set(1);
+    tx.put(&big) // more than the buffer holds: written now, and the write waits
+}
+
 /// A producer is SIGKILLed in the middle of writing a 1 MiB item (the pipe holds 64 KiB
 /// and nobody reads yet, so its write waits holding the writers' lock). Another sender's
 /// flush fails naming it, even before it is reaped; the receiver gets the whole item
 /// before it, then an error, not a torn item and not a hang.
-fn queue_producer_killed_mid_write() -> Outcome {
-    let (tx, mut rx) = Queue::<String>::new().map_err(|e| e.to_string())?.split();
-    let mut other = tx.try_clone().map_err(|e| e.to_string())?;
-    let writing = Value::new(0u32).map_err(|e| e.to_string())?;
-    let victim = Process::start_with(tx, |mut tx: Sender<String>| {
-        tx.put(&"first".to_string())?;
-        tx.flush()?;
-        let big = "x".repeat(1 << 20);
-        writing.set(1);
-        tx.put(&big) // more than the buffer holds: written now, and the write waits
-    })
-    .map_err(|e| e.to_string())?;
+fn queue_producer_killed_mid_write(method: StartMethod) -> Checked {
+    let (tx, mut rx) = Queue::<String>::new().or_message()?.split();
+    let mut other = tx.try_clone().or_message()?;
+    let writing = Value::new(0u32).or_message()?;
+    let victim = start(method, write_a_megabyte, (tx, writing.clone()))?;
     let pid = victim.pid();
     // Sleeping after it said it is writing: waiting in `write(2)` for room in the pipe.
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -1095,8 +1383,8 @@ fn queue_producer_killed_mid_write() -> Outcome {
         state(pid) == Some('S'),
         "the victim never waited in its write"
     );
-    victim.kill().map_err(|e| e.to_string())?;
-    other.put(&"late".to_string()).map_err(|e| e.to_string())?;
+    victim.kill().or_message()?;
+    other.put(&"late".to_string()).or_message()?;
     let start = Instant::now();
     let flushed = other.flush();
     check!(
@@ -1114,7 +1402,7 @@ fn queue_producer_killed_mid_write() -> Outcome {
         "victim ended {end:?}"
     );
     drop(other);
-    let first = rx.get().map_err(|e| e.to_string())?;
+    let first = rx.get().or_message()?;
     check!(first.as_deref() == Some("first"), "first item: {first:?}");
     match rx.get() {
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(()),
@@ -1122,208 +1410,263 @@ fn queue_producer_killed_mid_write() -> Outcome {
     }
 }
 
-fn pipe_peer_died() -> Outcome {
-    let (mut here, there) = Pipe::<String>::new().map_err(|e| e.to_string())?.split();
-    let child = Process::start_with(there, |mut there: Connection<String>| {
-        there.send(&"last words".to_string())?;
-        let _ = raise(Signal::SIGKILL);
-        Ok::<(), std::io::Error>(())
-    })
-    .map_err(|e| e.to_string())?;
-    let got = here
-        .recv_timeout(Duration::from_secs(5))
-        .map_err(|e| e.to_string())?;
+fn doubler(mut conn: Connection<u64>) -> std::io::Result<()> {
+    while let Some(n) = conn.recv()? {
+        conn.send(&(n * 2))?;
+    }
+    Ok(())
+}
+
+fn pipe_round_trip(method: StartMethod) -> Checked {
+    let (mut here, there) = Pipe::<u64>::new().or_message()?.split();
+    let child = start(method, doubler, (there,))?;
+    for n in [21, 0, u64::MAX / 2] {
+        here.send(&n).or_message()?;
+        let got = here.recv_timeout(Duration::from_secs(5)).or_message()?;
+        check!(got == Got::Item(n * 2), "{n} came back as {got:?}");
+    }
+    drop(here); // the child's `recv` returns `None`, and it ends
+    child.join().or_message()
+}
+
+fn say_last_words(mut there: Connection<String>) -> std::io::Result<()> {
+    there.send(&"last words".to_string())?;
+    let _ = raise(Signal::SIGKILL);
+    Ok(())
+}
+
+fn pipe_peer_died(method: StartMethod) -> Checked {
+    let (mut here, there) = Pipe::<String>::new().or_message()?.split();
+    let child = start(method, say_last_words, (there,))?;
+    let got = here.recv_timeout(Duration::from_secs(5)).or_message()?;
     check!(got == Got::Item("last words".to_string()), "first: {got:?}");
-    let got = here
-        .recv_timeout(Duration::from_secs(5))
-        .map_err(|e| e.to_string())?;
+    let got = here.recv_timeout(Duration::from_secs(5)).or_message()?;
     check!(got == Got::Closed, "then: {got:?}");
-    check!(
-        here.recv().map_err(|e| e.to_string())?.is_none(),
-        "recv after closed"
-    );
-    let sent = here.send(&"anyone?".to_string());
-    check!(
-        matches!(&sent, Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe),
-        "send to a dead end gave {sent:?}"
-    );
+    // Reaped, the child has closed every descriptor; at `Closed` it may still be closing
+    // them (its write end first, then its read end), so a send could still go through.
     let end = child.join();
     check!(
         matches!(end, Err(ProcessError::Killed { .. })),
         "child ended {end:?}"
     );
+    check!(here.recv().or_message()?.is_none(), "recv after closed");
+    let sent = here.send(&"anyone?".to_string());
+    check!(
+        matches!(&sent, Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe),
+        "send to a dead end gave {sent:?}"
+    );
     Ok(())
+}
+
+fn megabyte(letter: u8) -> String {
+    String::from_utf8(vec![letter; 1 << 20]).expect("ASCII")
+}
+
+/// Sends four 1 MiB items, then receives four.
+fn talk(end: &mut Connection<String>, mine: u8, theirs: u8) -> Checked {
+    for i in 0..4 {
+        end.send(&megabyte(mine + i)).or_message()?;
+    }
+    for i in 0..4 {
+        let got = end.recv().or_message()?;
+        if got != Some(megabyte(theirs + i)) {
+            let what = got.map(|s| (s.len(), s.bytes().next()));
+            return Err(format!("item {i}: got {what:?}"));
+        }
+    }
+    Ok(())
+}
+
+fn talk_lower(mut end: Connection<String>) -> Checked {
+    talk(&mut end, b'a', b'A')
+}
+
+/// In a child: talks with a grandchild over a pipe, both sending before receiving.
+fn drive_both_ways(method: String) -> Checked {
+    let (mut a, b) = Pipe::new().or_message()?.split();
+    let peer = start(by_name(&method), talk_lower, (b,))?;
+    talk(&mut a, b'A', b'a')?;
+    peer.join().or_message()
 }
 
 /// Each side sends four 1 MiB items before it receives any. Run in a child of its own, so
 /// that a deadlock is seen (and killed) after 20 s instead of hanging the tests.
-fn pipe_megabytes_both_ways() -> Outcome {
-    fn item(letter: u8) -> String {
-        String::from_utf8(vec![letter; 1 << 20]).expect("ASCII")
-    }
-    fn talk(end: &mut Connection<String>, mine: u8, theirs: u8) -> Result<(), String> {
-        for i in 0..4 {
-            end.send(&item(mine + i)).map_err(|e| e.to_string())?;
-        }
-        for i in 0..4 {
-            let got = end.recv().map_err(|e| e.to_string())?;
-            if got != Some(item(theirs + i)) {
-                let what = got.map(|s| (s.len(), s.bytes().next()));
-                return Err(format!("item {i}: got {what:?}"));
-            }
-        }
-        Ok(())
-    }
-    let mut driver = Process::start(|| -> Result<(), String> {
-        let (mut a, b) = Pipe::new().map_err(|e| e.to_string())?.split();
-        let peer =
-            Process::start_with(b, |mut b| talk(&mut b, b'a', b'A')).map_err(|e| e.to_string())?;
-        talk(&mut a, b'A', b'a')?;
-        peer.join().map_err(|e| e.to_string())
-    })
-    .map_err(|e| e.to_string())?;
-    let ended = driver
-        .join_timeout(Duration::from_secs(20))
-        .map_err(|e| e.to_string())?;
+fn pipe_megabytes_both_ways(method: StartMethod) -> Checked {
+    let mut driver = start(method, drive_both_ways, (method.name().to_string(),))?;
+    let ended = driver.join_timeout(Duration::from_secs(20)).or_message()?;
     check!(ended, "no end after 20 s: a deadlock");
-    driver.join().map_err(|e| e.to_string())
+    driver.join().or_message()
 }
 
-fn refuses_with_a_second_thread() -> Outcome {
+/// Sleeps on item 1, so that its chunk is still out when a later chunk is refused.
+fn slow_at_1((i, _): (u32, Option<Value<u32>>)) -> u32 {
+    if i == 1 {
+        thread::sleep(Duration::from_millis(300));
+    }
+    i
+}
+
+fn add(a: u32, b: u32) -> u32 {
+    a + b
+}
+
+fn set_to_7(v: Value<u32>) {
+    v.set(7);
+}
+
+/// Queue and pipe ends, shared memory and private descriptors serialize only as process
+/// arguments: elsewhere (postcard here, or a pool's items) they are refused. A pool whose
+/// call was refused that way still works, and the handles are unharmed.
+fn handles_travel_only_as_arguments(method: StartMethod) -> Checked {
+    let (tx, rx) = Queue::<u8>::new().or_message()?.split();
+    let (here, there) = Pipe::<u8>::new().or_message()?.split();
+    let value = Value::new(0u32).or_message()?;
+    let array = Array::new([1u8, 2]).or_message()?;
+    let (read, _write) = shared::process::pipe().or_message()?;
+    for (what, encoded) in [
+        ("a queue Sender", postcard::to_stdvec(&tx)),
+        ("a queue Receiver", postcard::to_stdvec(&rx)),
+        ("a pipe Connection", postcard::to_stdvec(&here)),
+        ("a Value", postcard::to_stdvec(&value)),
+        ("an Array", postcard::to_stdvec(&array)),
+        ("a PrivateFd", postcard::to_stdvec(&read)),
+        (
+            "a Value in a tuple",
+            postcard::to_stdvec(&(1u8, Some(&value))),
+        ),
+    ] {
+        check!(
+            matches!(encoded, Err(postcard::Error::SerdeSerCustom)),
+            "{what} serialized outside a process argument gave {encoded:?}"
+        );
+    }
+    // As a pool item: items 0 and 1 go out, item 2's chunk is refused while item 1's is
+    // still out.
+    let mut pool = pool(method, 2)?;
+    let items: Vec<(u32, Option<Value<u32>>)> = (0..4)
+        .map(|i| (i, (i >= 2).then(|| value.clone())))
+        .collect();
+    let refused = pool.map(slow_at_1, &items);
+    check!(
+        matches!(
+            &refused,
+            Err(PoolError::Io {
+                what: "encoding items",
+                ..
+            })
+        ),
+        "a Value as a pool item gave {refused:?}"
+    );
+    let sum = pool.apply(add, (2, 3)).or_message()?;
+    check!(sum == 5, "the next apply gave {sum}");
+    let doubled = pool.map(double, &[1, 2, 3, 4, 5]).or_message()?;
+    check!(doubled == [2, 4, 6, 8, 10], "the next map gave {doubled:?}");
+    // The handle itself is fine: as a process argument it goes to the child.
+    start(method, set_to_7, (value.clone(),))?
+        .join()
+        .or_message()?;
+    check!(value.get() == 7, "the child set {}", value.get());
+    drop((tx, there));
+    Ok(())
+}
+
+/// A second thread that runs until told to stop: fork refuses at once (after its brief
+/// wait for a joined thread), spawn starts as usual; with one thread again, fork works.
+fn second_thread(method: StartMethod) -> Checked {
     let (stop, stopped) = mpsc::channel::<()>();
     let thread = thread::spawn(move || stopped.recv());
     let start = Instant::now();
-    let refused = Process::start(|| ());
+    let started = Process::start_by(method, nothing, ()).map(Process::join);
     let took = start.elapsed();
-    stop.send(()).map_err(|e| e.to_string())?;
+    stop.send(()).or_message()?;
     let _ = thread.join();
-    check!(took < Duration::from_secs(1), "took {took:?}");
-    match refused {
-        Err(e @ ProcessError::Threaded { threads: 2 }) => {
+    match (method, started) {
+        (Fork, Err(e @ ProcessError::Threaded { threads: 2 })) => {
+            check!(took < Duration::from_secs(1), "took {took:?}");
             check!(e.to_string().contains("threads"), "{e}");
         }
-        other => return Err(format!("start gave {other:?}")),
+        (Spawn, Ok(Ok(()))) => {}
+        (_, other) => return Err(format!("start gave {other:?}")),
     }
     // One thread again: forking works again.
-    Process::start(|| ())
-        .map_err(|e| e.to_string())?
-        .join()
-        .map_err(|e| e.to_string())
+    self::start(Fork, nothing, ())?.join().or_message()
 }
 
-/// Points this process's stdout at a pipe whose reader is already closed.
-fn close_my_stdout() {
-    let (read, write) = nix::unistd::pipe().expect("pipe");
-    drop(read);
-    nix::unistd::dup2_stdout(&write).expect("dup2");
+/// Starting a thread, joining it, then forking at once, a thousand times: the joined
+/// thread may still be listed by the kernel for a moment, and `start` waits that out
+/// instead of refusing.
+fn fork_after_join(method: StartMethod) -> Checked {
+    for round in 0..1000 {
+        thread::spawn(nothing)
+            .join()
+            .map_err(|_| "the thread panicked")?;
+        let child =
+            Process::start_by(method, nothing, ()).map_err(|e| format!("round {round}: {e}"))?;
+        child.join().map_err(|e| format!("round {round}: {e}"))?;
+    }
+    Ok(())
 }
 
-fn closed_stdout_ends_quietly() -> Outcome {
-    let printing = Process::start(|| {
-        shared::closed_stdout::end_quietly();
-        close_my_stdout();
-        println!("nobody reads this");
-        Err::<(), _>("println! returned on a closed stdout")
-    })
-    .map_err(|e| e.to_string())?
-    .join();
+/// Whether this process is a spawned child (run with the argument `main_guard` looks for).
+fn started_by_spawn() -> bool {
+    std::env::args().nth(1).as_deref() == Some("--shared-spawned-child")
+}
+
+fn check_started_by_spawn(expected: bool) -> Checked {
+    let spawned = started_by_spawn();
     check!(
-        matches!(
-            printing,
-            Err(ProcessError::Killed {
-                signal: Signal::SIGPIPE,
-                ..
-            })
-        ),
-        "printing to a closed stdout gave {printing:?}"
+        spawned == expected,
+        "started by spawn: {spawned}, expected {expected}"
     );
-    // A broken pipe that is not stdout is still an error to handle.
-    let other_pipe = Process::start(|| {
-        shared::closed_stdout::end_quietly();
-        let (read, write) = nix::unistd::pipe().map_err(|e| e.to_string())?;
-        drop(read);
-        match nix::unistd::write(&write, b"x") {
-            Err(nix::errno::Errno::EPIPE) => Ok(()),
-            other => Err(format!("writing to a broken pipe gave {other:?}")),
+    Ok(())
+}
+
+/// `Process::start` and `Pool::new` take the method in force: `set_start_method`'s, else
+/// `SHARED_START_METHOD`'s. `set_start_method` cannot be undone, which changes nothing for
+/// the other scenarios: each names its method.
+fn method_in_force(_: StartMethod) -> Checked {
+    const ENV: &str = shared::start_method::ENV;
+    let before = std::env::var_os(ENV);
+    let set_env = |value: &str| {
+        // SAFETY: this test has one thread: nothing reads the environment meanwhile.
+        unsafe { std::env::set_var(ENV, value) }
+    };
+    let outcome = (|| {
+        for method in [Spawn, Fork] {
+            set_env(method.name());
+            let got = get_start_method().or_message()?;
+            check!(got == method, "{ENV}={method}: get_start_method gave {got}");
+            let spawn = method == Spawn;
+            Process::start(check_started_by_spawn, (spawn,))
+                .or_message()?
+                .join()
+                .or_message()?;
+            let mut pool = Pool::new(1).or_message()?;
+            let worker_spawned = pool.apply(started_by_spawn, ()).or_message()?;
+            check!(worker_spawned == spawn, "{ENV}={method}: a pool worker");
         }
-    })
-    .map_err(|e| e.to_string())?
-    .join();
-    check!(other_pipe.is_ok(), "{other_pipe:?}");
-    Ok(())
-}
-
-fn child_sigpipe_and_closed_stdout() -> Outcome {
-    // Our stdout closed: the child's SIGPIPE ends us as well, inside join.
-    let with_closed_stdout = Process::start(|| {
-        shared::closed_stdout::end_quietly();
-        close_my_stdout();
-        let printer =
-            Process::start(|| println!("nobody reads this")).map_err(|e| e.to_string())?;
-        Err::<(), _>(format!("join returned {:?}", printer.join()))
-    })
-    .map_err(|e| e.to_string())?
-    .join();
-    check!(
-        matches!(
-            with_closed_stdout,
-            Err(ProcessError::Killed {
-                signal: Signal::SIGPIPE,
-                ..
-            })
-        ),
-        "with stdout closed: {with_closed_stdout:?}"
-    );
-    // Our stdout fine: a child killed by SIGPIPE is reported like any other signal.
-    let reported = Process::start(|| {
-        shared::closed_stdout::end_quietly();
-        let _ = raise(Signal::SIGPIPE); // stdout is open: the handler returns
-        // SAFETY: the default action installs no handler.
-        let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
-        let _ = raise(Signal::SIGPIPE);
-    })
-    .map_err(|e| e.to_string())?
-    .join();
-    check!(
-        matches!(
-            reported,
-            Err(ProcessError::Killed {
-                signal: Signal::SIGPIPE,
-                ..
-            })
-        ),
-        "with stdout open: {reported:?}"
-    );
-    Ok(())
-}
-
-fn private_fd_not_handed_over() -> Outcome {
-    use std::io::{Read, Write};
-    let (read, write) = shared::process::pipe().map_err(|e| e.to_string())?;
-    let child = Process::start(|| {
-        let wrote = (&write).write(b"stolen");
-        let mut buf = [0; 8];
-        let got = (&read).read(&mut buf);
-        let ebadf = |r: &std::io::Result<usize>| {
-            matches!(r, Err(e) if e.raw_os_error() == Some(nix::libc::EBADF))
-        };
-        check!(ebadf(&wrote), "a write gave {wrote:?}");
-        // Linux fails the read too; elsewhere the dead descriptor is /dev/null: end-of-file.
-        if cfg!(target_os = "linux") {
-            check!(ebadf(&got), "a read gave {got:?}");
-        } else {
-            check!(matches!(got, Ok(0)), "a read gave {got:?}");
-        }
-        Ok(())
-    })
-    .map_err(|e| e.to_string())?;
-    child.join().map_err(|e| e.to_string())?;
-    (&write).write_all(b"mine").map_err(|e| e.to_string())?;
-    drop(write);
-    let mut got = String::new();
-    (&read)
-        .read_to_string(&mut got)
-        .map_err(|e| e.to_string())?;
-    check!(got == "mine", "the parent read {got:?}");
-    Ok(())
+        set_env("forkserver");
+        let refused = Process::start(nothing, ()).map(drop);
+        check!(
+            matches!(&refused, Err(e @ ProcessError::Method(_)) if e.to_string().contains(ENV)),
+            "{ENV}=forkserver: start gave {refused:?}"
+        );
+        set_env("fork");
+        set_start_method(Spawn);
+        check!(
+            get_start_method().or_message()? == Spawn,
+            "set_start_method(spawn) does not win over {ENV}=fork"
+        );
+        Process::start(check_started_by_spawn, (true,))
+            .or_message()?
+            .join()
+            .or_message()
+    })();
+    match before {
+        // SAFETY: as above.
+        Some(value) => unsafe { std::env::set_var(ENV, value) },
+        // SAFETY: as above.
+        None => unsafe { std::env::remove_var(ENV) },
+    }
+    outcome
 }

@@ -15,6 +15,8 @@ pub struct Case {
     pub name: String,
     pub bin: &'static str,
     pub args: Vec<String>,
+    /// Environment variables set for the run.
+    pub env: Vec<(&'static str, &'static str)>,
     /// The run is killed and reported as hung after this long.
     pub timeout: Duration,
     pub expect: Expect,
@@ -26,6 +28,7 @@ impl Case {
             name: bin.to_string(),
             bin,
             args: Vec::new(),
+            env: Vec::new(),
             timeout: Duration::from_secs(30),
             expect,
         }

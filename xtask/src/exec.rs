@@ -32,11 +32,17 @@ pub struct Outcome {
     pub output_held: bool,
 }
 
-pub fn run(program: &Path, args: &[String], timeout: Duration) -> io::Result<Outcome> {
+pub fn run(
+    program: &Path,
+    args: &[String],
+    env: &[(&str, &str)],
+    timeout: Duration,
+) -> io::Result<Outcome> {
     let start = Instant::now();
     let mut command = Command::new(program);
     command
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -189,7 +195,7 @@ mod tests {
             "-c".to_string(),
             "echo out; echo err >&2; exit 3".to_string(),
         ];
-        let out = run(Path::new("sh"), &args, Duration::from_secs(10)).unwrap();
+        let out = run(Path::new("sh"), &args, &[], Duration::from_secs(10)).unwrap();
         assert_eq!(
             (out.stdout.as_str(), out.stderr.as_str()),
             ("out\n", "err\n")
@@ -211,7 +217,7 @@ mod tests {
     #[test]
     fn a_hung_run_is_killed_at_its_limit() {
         let args = ["-c".to_string(), "echo started; sleep 30".to_string()];
-        let out = run(Path::new("sh"), &args, Duration::from_millis(300)).unwrap();
+        let out = run(Path::new("sh"), &args, &[], Duration::from_millis(300)).unwrap();
         assert!(out.timed_out);
         assert_eq!(out.code, None);
         assert_eq!(out.stdout, "started\n");
@@ -225,7 +231,7 @@ mod tests {
             "-c".to_string(),
             "sleep 30 >/dev/null 2>&1 & echo $!".to_string(),
         ];
-        let out = run(Path::new("sh"), &args, Duration::from_secs(10)).unwrap();
+        let out = run(Path::new("sh"), &args, &[], Duration::from_secs(10)).unwrap();
         assert!(out.left_behind);
         // Killed: gone, or a zombie its new parent has yet to reap (/proc tells those apart).
         #[cfg(target_os = "linux")]

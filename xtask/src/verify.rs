@@ -118,6 +118,15 @@ fn exe_suffix(target: Option<&str>) -> &'static str {
     }
 }
 
+/// The packages whose binaries are not examples: the tasks and bench's workloads.
+pub const NOT_EXAMPLES: [&str; 5] = [
+    "xtask",
+    "xtask-bench",
+    "xtask-export",
+    "xtask-timeline",
+    "bench",
+];
+
 /// An example binary, as the workspace metadata describes it.
 pub struct Bin {
     pub name: String,
@@ -126,7 +135,7 @@ pub struct Bin {
     pub exe: PathBuf,
 }
 
-/// Every binary of every workspace package but xtask itself and bench's workloads.
+/// Every binary of every workspace package but those of [`NOT_EXAMPLES`].
 pub fn example_bins() -> anyhow::Result<Vec<Bin>> {
     example_bins_for(None)
 }
@@ -147,7 +156,7 @@ fn example_bins_for(triple: Option<&str>) -> anyhow::Result<Vec<Bin>> {
     let mut bins = Vec::new();
     for package in meta["packages"].as_array().into_iter().flatten() {
         let package_name = package["name"].as_str().unwrap_or_default();
-        if package_name == "xtask" || package_name == "bench" {
+        if NOT_EXAMPLES.contains(&package_name) {
             continue;
         }
         for target in package["targets"].as_array().into_iter().flatten() {
@@ -172,7 +181,7 @@ fn example_bins_for(triple: Option<&str>) -> anyhow::Result<Vec<Bin>> {
 /// `cargo build` of every example, for this machine or (`target`) for `--target TRIPLE`.
 pub fn build(target: Option<&str>) -> anyhow::Result<()> {
     let mut args = vec!["build", "--workspace", "--bins"];
-    for package in ["xtask", "bench"]
+    for package in NOT_EXAMPLES
         .into_iter()
         .chain(not_here(target).iter().map(|(p, _)| *p))
     {
@@ -423,12 +432,12 @@ pub fn run_all(runs: &[(&Case, &Path)], repeat: usize, jobs: usize, runner: &[St
 /// (if it started), and what went wrong if a check failed.
 fn run_case(case: &Case, exe: &Path, runner: &[String]) -> (Option<Duration>, Result<(), String>) {
     let started = match runner.split_first() {
-        None => exec::run(exe, &case.args, case.timeout),
+        None => exec::run(exe, &case.args, &case.env, case.timeout),
         Some((program, before)) => {
             let mut args = before.to_vec();
             args.push(exe.display().to_string());
             args.extend(case.args.iter().cloned());
-            exec::run(Path::new(program), &args, case.timeout)
+            exec::run(Path::new(program), &args, &case.env, case.timeout)
         }
     };
     let out: Outcome = match started {
@@ -732,7 +741,8 @@ mod tests {
         let cases = || -> Vec<Case> {
             catalogue::cases(&Env::offline())
                 .into_iter()
-                .filter(|c| bins().iter().any(|b| b.name == c.bin))
+                // The plain run of each (not its runs under the other start method).
+                .filter(|c| bins().iter().any(|b| b.name == c.bin) && c.name == c.bin)
                 .collect()
         };
         let not_here = [("multiprocess", "it forks")];

@@ -3,10 +3,11 @@
 //! `map`. These are the other two.
 //!
 //! Python's `p.apply(square, (7,))` runs one call on a worker and waits for its result;
-//! here it is [`Pool::apply`](shared::Pool::apply) with `&(7,)`. Python's
+//! here it is [`Pool::apply`](shared::Pool::apply) with `(7,)`. Python's
 //! `p.starmap(power, [(2, 3), (3, 2), (10, 3)])` unpacks each tuple into the arguments,
-//! `power(2, 3)` and so on; [`Pool::starmap`](shared::Pool::starmap) does the same, passing
-//! each field by reference. As with `map`, the results come in input order, and a worker
+//! `power(2, 3)` and so on; [`Pool::starmap`](shared::Pool::starmap) does the same. Both
+//! calls go to the same four workers. `shared::main_guard()` is Python's
+//! `if __name__ == '__main__':`. As with `map`, the results come in input order, and a worker
 //! that dies is an error rather than a hang. The same program in Python (`square` and
 //! `power` as functions, both calls in a `with Pool(4) as p:` block, each result printed)
 //! prints `49` and `[8, 9, 1000]`, as this one does.
@@ -23,17 +24,18 @@
 use shared::Pool;
 
 fn main() -> anyhow::Result<()> {
+    shared::main_guard();
     shared::closed_stdout::end_quietly();
-    let pool = Pool::new(4);
-    println!("{}", pool.apply(square, &(7,))?);
-    println!("{:?}", pool.starmap(power, &[(2, 3), (3, 2), (10, 3)])?);
+    let mut p = Pool::new(4)?;
+    println!("{}", p.apply(square, (7,))?);
+    println!("{:?}", p.starmap(power, &[(2, 3), (3, 2), (10, 3)])?);
     Ok(())
 }
 
-fn square(n: &i32) -> i32 {
+fn square(n: i32) -> i32 {
     n * n
 }
 
-fn power(base: &i32, exp: &u32) -> i32 {
-    base.pow(*exp)
+fn power(base: i32, exp: u32) -> i32 {
+    base.pow(exp)
 }

@@ -5,8 +5,8 @@
 //!
 //! Python's `parent_conn, child_conn = multiprocessing.Pipe()` becomes
 //! [`shared::Pipe`]`::new()?.split()`: two connected ends that each `send` and `recv` any
-//! serde type, the child's end handed over with
-//! [`Process::start_with`](shared::Process::start_with) (Python's `args=`). The same
+//! serde type, the child's end handed over as its argument (Python's `args=`);
+//! `shared::main_guard()` is Python's `if __name__ == '__main__':`. The same
 //! program in Python 3.11 on Linux prints the three `Sent` lines and then hangs: with the
 //! `fork` start method (Linux's default before Python 3.14) the child inherits a copy of
 //! the parent's end as well, so the parent's `close()` does not close the pipe and the
@@ -33,9 +33,10 @@ use shared::Process;
 use shared::pipe::{Connection, Pipe};
 
 fn main() -> anyhow::Result<()> {
+    shared::main_guard();
     shared::closed_stdout::end_quietly();
     let (mut parent_conn, child_conn) = Pipe::new().context("opening the pipe")?.split();
-    let p = Process::start_with(child_conn, squarer)?;
+    let p = Process::start(squarer, (child_conn,))?;
     for n in 1..=3 {
         parent_conn.send(&n)?;
         let square = parent_conn.recv()?.context("the child closed its end")?;

@@ -1,12 +1,14 @@
 //! 使用Pool进行进程池管理 (managing a process pool with Pool): square five numbers on a
 //! pool of four worker processes.
 //!
-//! Python's `Pool(4)` and `p.map(square, [...])` become [`shared::Pool::new(4)`](shared::Pool)
-//! and its [`map`](shared::Pool::map): the workers are forked with `square` and the items
-//! already in their memory (nothing is pickled on the way in), take chunks of the items
-//! from a counter in shared memory, and send each chunk's results back in one message
-//! (integers and floats as their raw bytes, other types postcard-encoded), which `map` puts
-//! in input order. If `square` panics, `map` returns an error with the panic's message, as
+//! Python's `with Pool(4) as p:` and `p.map(square, [...])` become
+//! [`shared::Pool::new(4)`](shared::Pool), four worker processes that live until the pool
+//! is dropped, and its [`map`](shared::Pool::map): the items go to the workers in chunks,
+//! postcard-encoded as Python pickles them, and each chunk's results come back in one
+//! message, which `map` puts in input order. `shared::main_guard()` is Python's
+//! `if __name__ == '__main__':` (spawned workers run this program again; that line makes
+//! them serve the pool instead of running `main`). If `square` panics, `map` returns an
+//! error with the panic's message, as
 //! Python's `map` re-raises the exception. If a worker dies outright (killed, or aborted),
 //! Python's `Pool.map` waits forever (CPython gh-66587; tried with a worker that calls
 //! `os._exit` or `os.abort()`, `map` never returned); this `map` returns an error saying
@@ -23,12 +25,14 @@
 use shared::Pool;
 
 fn main() -> anyhow::Result<()> {
+    shared::main_guard();
     shared::closed_stdout::end_quietly();
-    let results = Pool::new(4).map(square, &[1, 2, 3, 4, 5])?;
+    let mut p = Pool::new(4)?;
+    let results = p.map(square, &[1, 2, 3, 4, 5])?;
     println!("{results:?}");
     Ok(())
 }
 
-fn square(n: &i32) -> i32 {
+fn square(n: i32) -> i32 {
     n * n
 }

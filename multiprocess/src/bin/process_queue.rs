@@ -2,8 +2,8 @@
 //! queue, then a consumer process takes them off.
 //!
 //! Python's `multiprocessing.Queue` becomes [`shared::Queue`], a pipe split into a
-//! `Sender` and a `Receiver`, each handed to its process with
-//! [`Process::start_with`](shared::Process::start_with) (Python's `args=`). The Python
+//! `Sender` and a `Receiver`, each handed to its process as its argument (Python's
+//! `args=`); `shared::main_guard()` is Python's `if __name__ == '__main__':`. The Python
 //! consumer loops `while not q.empty()`, which works here only because the producer is
 //! joined before the consumer starts: a process that has put items on a queue does not
 //! end until its feeder thread has written them all to the pipe, so `empty()` is true
@@ -12,7 +12,7 @@
 //! and stops at once (14 of 20 runs here), leaving every item unconsumed in the queue.
 //! The Rust consumer stops when `get` returns `None`, which happens only once every sender
 //! is gone, i.e. the producer is done, however the two overlap. (`None` does come:
-//! `start_with` moves each end out of the parent, so the producer holds the only sender.)
+//! `start` moves each end out of the parent, so the producer holds the only sender.)
 //!
 //! Run: `cargo run -p multiprocess --bin process_queue`
 //!
@@ -38,11 +38,12 @@ use shared::Process;
 use shared::queue::{Queue, Receiver, Sender};
 
 fn main() -> anyhow::Result<()> {
+    shared::main_guard();
     shared::closed_stdout::end_quietly();
     let (tx, rx) = Queue::new().context("opening the queue")?.split();
-    let p1 = Process::start_with(tx, producer)?;
+    let p1 = Process::start(producer, (tx,))?;
     p1.join()?;
-    let p2 = Process::start_with(rx, consumer)?;
+    let p2 = Process::start(consumer, (rx,))?;
     p2.join()?;
     Ok(())
 }

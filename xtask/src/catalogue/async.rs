@@ -148,6 +148,7 @@ pub fn cases(env: &Env) -> Vec<Case> {
 
 fn with_args(name: &str, bin: &'static str, args: Vec<String>, expect: Expect) -> Case {
     Case {
+        env: Vec::new(),
         name: name.to_string(),
         args,
         ..Case::new(bin, expect)

@@ -3,7 +3,31 @@
 use super::Case;
 use crate::expect::{Block, Expect, distinct, exact, not_own_pid, pattern};
 
+/// Every case, and each run again under the start method that is not this system's
+/// default (on Linux, spawn; on macOS, fork), so that both are checked where both exist.
 pub fn cases() -> Vec<Case> {
+    let other = if cfg!(target_os = "linux") {
+        Some("spawn")
+    } else if cfg!(unix) {
+        Some("fork")
+    } else {
+        None // Windows: spawn only
+    };
+    let mut cases = Vec::new();
+    for (case, again) in plain_cases().into_iter().zip(plain_cases()) {
+        cases.push(case);
+        if let Some(method) = other {
+            cases.push(Case {
+                name: format!("{}/{method}", again.name),
+                env: vec![("SHARED_START_METHOD", method)],
+                ..again
+            });
+        }
+    }
+    cases
+}
+
+fn plain_cases() -> Vec<Case> {
     let lines = |f: fn(i32) -> String| (0..5).map(move |i| exact(f(i))).collect::<Vec<_>>();
     vec![
         // Each worker prints once, from a process of its own: five different pids, none

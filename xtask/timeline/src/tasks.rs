@@ -25,7 +25,7 @@ pub struct Span {
 }
 
 /// One request as the test server records it.
-pub use crate::http_server::Request;
+pub use xtask::http_server::Request;
 
 /// A lane for each task that printed an opening line and then its closing line.
 pub fn from_lines(lines: &[Line]) -> Vec<Span> {

@@ -26,7 +26,7 @@ const PYTHON_GALLERY: [&str; 8] = [
 const GALLERY: &str = "docs/timeline";
 
 pub fn run(options: &Options) -> anyhow::Result<bool> {
-    let meta = crate::workspace::metadata()?;
+    let meta = xtask::workspace::metadata()?;
     let path = |key: &str| {
         meta[key]
             .as_str()
@@ -183,8 +183,8 @@ mod tests {
     #[test]
     fn a_command_is_named_after_its_script_else_its_program() {
         let command = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
-        let here = file!(); // a file that exists, relative to the workspace
-        let script = format!("python3 -u {}", Path::new("..").join(here).display());
+        let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cli.rs");
+        let script = format!("python3 -u {}", here.display());
         assert_eq!(command_name(&command(&script)), "cli");
         assert_eq!(command_name(&command("/usr/bin/sleep 1")), "sleep");
     }

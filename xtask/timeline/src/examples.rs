@@ -9,10 +9,10 @@ use anyhow::bail;
 
 use super::props::{self, Check};
 use super::{Jobs, Traced, ptrace, tasks};
-use crate::catalogue::{self, Case, Env};
-use crate::expect::Run;
-use crate::http_server::Server;
-use crate::verify::{self, Bin};
+use xtask::catalogue::{self, Case, Env};
+use xtask::expect::Run;
+use xtask::http_server::Server;
+use xtask::verify::{self, Bin};
 
 /// One example's trace, and what was checked.
 pub struct Report {

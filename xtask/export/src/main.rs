@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::verify;
-use crate::workspace;
+use xtask::verify;
+use xtask::workspace;
 
 mod parse;
 
@@ -67,6 +67,11 @@ impl Options {
     }
 }
 
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    xtask::exit_code(Options::parse(&args).and_then(|o| run(&o)))
+}
+
 /// Exports what `options` asks for; prints what it wrote and how to run it.
 pub fn run(options: &Options) -> anyhow::Result<bool> {
     let ws = Workspace::read()?;
@@ -76,7 +81,7 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
         // build; a copy made by hand from these headers may not.
         eprintln!(
             "warning: some \"Copying it\" headers in shared/src do not match the code or the \
-             workspace (`cargo test -p xtask export` checks them):\n  {}",
+             workspace (`cargo test -p xtask-export` checks them):\n  {}",
             problems.join("\n  ")
         );
     }

@@ -669,7 +669,7 @@ fn esc(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timeline::model::Line;
+    use crate::model::Line;
 
     fn overlaps(a: (f64, f64), b: (f64, f64)) -> bool {
         a.0 < b.1 && b.0 < a.1

@@ -52,7 +52,7 @@ fn every_example_is_traced_and_its_properties_hold() {
         return;
     }
     let reports = examples::trace_all(&[], Jobs::AllAtOnce).unwrap();
-    let examples = crate::verify::example_bins().unwrap().len();
+    let examples = xtask::verify::example_bins().unwrap().len();
     assert_eq!(reports.len(), examples, "one trace per example");
     let mut problems = Vec::new();
     for report in &reports {

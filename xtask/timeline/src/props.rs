@@ -182,7 +182,7 @@ fn nothing_left_running(trace: &Trace) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timeline::model::Thread;
+    use crate::model::Thread;
 
     fn thread(tid: i32, pid: i32, born: u64, ended: u64, end: End) -> Thread {
         Thread {

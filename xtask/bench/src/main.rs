@@ -20,7 +20,7 @@ use anyhow::{Context, bail};
 
 use measure::Sample;
 
-use crate::workspace;
+use xtask::workspace;
 
 pub struct Options {
     pub quick: bool,
@@ -68,6 +68,11 @@ impl Options {
     fn runs(&self) -> usize {
         self.runs.unwrap_or(if self.quick { 3 } else { 5 })
     }
+}
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    xtask::exit_code(Options::parse(&args).and_then(|o| run(&o)))
 }
 
 /// A Rust contender: a binary of the `bench` package and the workload it runs.
@@ -775,7 +780,7 @@ mod tests {
 
     #[test]
     fn every_contender_is_a_bench_binary_and_peers_come_one_of_each_kind() {
-        let bins = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/src/bin");
+        let bins = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/src/bin");
         for row in ROWS {
             let rusts = std::iter::once(&row.rust).chain(row.peers.iter().map(|p| &p.rust));
             for rust in rusts {

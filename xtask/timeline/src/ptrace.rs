@@ -32,7 +32,7 @@ use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
 use super::model::{End, LineSplitter, Thread, Trace};
-use crate::exec;
+use xtask::exec;
 
 /// Runs `program args` (in `dir`, if given) to its end under the tracer, killing it
 /// after `limit`; returns the trace and the instant its clock starts from: when the

@@ -81,7 +81,7 @@ pub fn write(trace: &Trace, spans: &[Span]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timeline::model::{End, Line, Thread};
+    use crate::model::{End, Line, Thread};
     use std::time::Duration;
 
     #[test]

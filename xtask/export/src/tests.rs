@@ -3,8 +3,8 @@ use std::process::Command;
 
 use super::parse::*;
 use super::*;
-use crate::catalogue::{self, Env};
-use crate::http_server::Server;
+use xtask::catalogue::{self, Env};
+use xtask::http_server::Server;
 
 fn args(s: &str) -> Vec<String> {
     s.split_whitespace().map(String::from).collect()
@@ -279,7 +279,7 @@ fn every_copying_it_header_is_true_to_the_workspace() {
 fn a_false_header_is_caught() {
     let mut ws = Workspace::read().unwrap();
     let pool = ws.modules.iter_mut().find(|m| m.name == "pool").unwrap();
-    pool.travels.retain(|m| m != "shared_memory");
+    pool.travels.retain(|m| m != "frames");
     pool.deps.get_mut("nix").unwrap().version = "0.31".into();
     let problems = ws.header_problems().join("\n");
     assert!(
@@ -287,7 +287,7 @@ fn a_false_header_is_caught() {
         "{problems}"
     );
     assert!(
-        problems.contains("pool.rs, \"Copying it\": the code uses `super::shared_memory`"),
+        problems.contains("pool.rs, \"Copying it\": the code uses `super::frames`"),
         "{problems}"
     );
     let queue = ws.modules.iter_mut().find(|m| m.name == "queue").unwrap();
@@ -301,7 +301,7 @@ fn a_false_header_is_caught() {
     assert!(
         problems.contains(
             "queue.rs, \"Copying it\": `shared_memory.rs` needs `nix = { version = \"0.32\", \
-             features = [\"mman\"] }`, which its ```toml block does not cover"
+             features = [\"fs\", \"mman\"] }`, which its ```toml block does not cover"
         ),
         "{problems}"
     );

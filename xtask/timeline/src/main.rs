@@ -88,6 +88,11 @@ impl Options {
     }
 }
 
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    xtask::exit_code(Options::parse(&args).and_then(|o| run(&o)))
+}
+
 /// One traced run, ready to draw.
 pub struct Traced {
     pub name: String,

@@ -53,7 +53,7 @@ pub fn run(
     use nix::sys::signal::{Signal, killpg};
     use nix::unistd::Pid;
 
-    use crate::exec;
+    use xtask::exec;
 
     let mut command = match launcher {
         Some(l) => {

@@ -64,10 +64,6 @@ pub struct Module {
     /// The crates that section's ```toml block lists.
     pub deps: BTreeMap<String, Dep>,
     /// That block, as written.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "the by-hand copy test reads it")
-    )]
     pub toml: String,
     /// The first segment of each `super::` path in its code: the sibling modules it uses.
     pub reaches: Vec<String>,
