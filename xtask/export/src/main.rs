@@ -41,21 +41,30 @@ pub struct Options {
     pub dir: PathBuf,
 }
 
+const USAGE: &str = "\
+usage: cargo xtask export NAME DIR, or cargo xtask export --all DIR
+
+Writes example NAME (--all: every example, one folder each) into the new or empty folder
+DIR as a Cargo project of its own, with the shared modules it needs beside it; then
+`cd DIR && cargo run`.";
+
 impl Options {
     pub fn parse(args: &[String]) -> anyhow::Result<Options> {
-        let usage = "usage: cargo xtask export NAME DIR, or cargo xtask export --all DIR";
+        use lexopt::Arg::{Long, Value};
+        let usage = USAGE.lines().next().unwrap_or_default();
         let mut all = false;
         let mut words = Vec::new();
-        for arg in args {
-            match arg.as_str() {
-                "--all" => all = true,
-                flag if flag.starts_with('-') => bail!("unknown option `{flag}` ({usage})"),
-                word => words.push(word),
+        let mut parser = xtask::args::parser(args);
+        while let Some(arg) = parser.next()? {
+            match arg {
+                Long("all") => all = true,
+                Value(word) => words.push(xtask::args::word(word)?),
+                other => bail!("{} ({usage})", other.unexpected()),
             }
         }
         match (all, words.as_slice()) {
             (false, [name, dir]) => Ok(Options {
-                name: Some(name.to_string()),
+                name: Some(name.clone()),
                 dir: PathBuf::from(dir),
             }),
             (true, [dir]) => Ok(Options {
@@ -69,6 +78,10 @@ impl Options {
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if xtask::args::asks_for_help(&args) {
+        println!("{USAGE}");
+        return std::process::ExitCode::SUCCESS;
+    }
     xtask::exit_code(Options::parse(&args).and_then(|o| run(&o)))
 }
 
