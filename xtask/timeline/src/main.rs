@@ -39,7 +39,8 @@ pub struct Options {
     pub names: Vec<String>,
     /// `-- CMD ARGS...`: trace this command instead of the examples.
     pub command: Vec<String>,
-    /// `--gallery`: every example and the Python originals, copied into docs/timeline.
+    /// `--gallery`: every example and the Python programs beside them (python/), copied
+    /// into docs/timeline.
     pub gallery: bool,
     /// `--name NAME`: the files' name for a traced command.
     pub name: Option<String>,
