@@ -2,7 +2,8 @@
 //! `shared` modules it needs beside it, so that copying a snippet is one command.
 //!
 //! Everything is read, nothing is listed here: the examples from `cargo metadata`, the
-//! modules an example needs from its `shared::` paths and shared/src/lib.rs, what travels
+//! modules an example needs from its `shared::` paths and shared/src/lib.rs (Rust read with
+//! `proc-macro2` and `syn`, TOML with `toml`; see [`parse`]), what travels
 //! with each module and the crates it needs from the module header's "Copying it" section
 //! (the same text a reader copying by hand follows, so the export test proves it), and
 //! versions, edition and lints from the workspace. The project written:
@@ -31,7 +32,7 @@ mod parse;
 
 pub use parse::{Dep, Module};
 use parse::{
-    ItemKind, LibItem, code_only, lib_items, lint_tables, names_crate, parse_module, shared_paths,
+    ItemKind, LibItem, lex, lib_items, lint_tables, names_crate, parse_module, shared_paths,
 };
 
 /// What `export` was asked for.
@@ -300,7 +301,8 @@ impl Workspace {
             lib_items,
             shared_deps,
             examples,
-            lints: lint_tables(&root_toml),
+            lints: lint_tables(&root_toml)
+                .with_context(|| format!("reading {}", manifest.display()))?,
         })
     }
 
@@ -409,7 +411,7 @@ impl Workspace {
         };
         let source = fs::read_to_string(&example.src)
             .with_context(|| format!("reading {}", example.src.display()))?;
-        let code = code_only(&source);
+        let code = lex(&source).with_context(|| format!("reading {}", example.src.display()))?;
         let mut wanted = Vec::new();
         for first in shared_paths(&code) {
             // Every module that provides the name, under any `#[cfg]`: `shared::Pool` is
