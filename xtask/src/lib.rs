@@ -3,6 +3,7 @@
 //! server. The tasks verify does not run (bench, export, timeline) are packages of their
 //! own under this folder, built only when asked for (see `main.rs`).
 
+pub mod args;
 pub mod catalogue;
 #[cfg(all(test, unix))]
 mod closed_stdout;

@@ -12,6 +12,8 @@
 
 use std::collections::BTreeMap;
 
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+
 /// What of a README can be compared across languages.
 #[derive(Debug, Default, PartialEq)]
 struct Outline {
@@ -20,8 +22,9 @@ struct Outline {
     tables: Vec<Table>,
     /// `(line, command)` of each line in a fenced block.
     fenced: Vec<(usize, String)>,
-    /// Inline `cargo …` commands outside tables, with how often each appears.
+    /// Inline `cargo …` commands outside tables and headings, with how often each appears.
     commands: BTreeMap<String, usize>,
+    /// Images outside tables, by target.
     images: Vec<String>,
 }
 
@@ -33,109 +36,121 @@ struct Table {
     rows: Vec<(usize, Vec<String>)>,
 }
 
+/// What a table cell holds that [`row_key`] reads.
+#[derive(Debug, Default)]
+struct Cell {
+    /// Its `code spans`.
+    code: Vec<String>,
+    /// The targets of its links and images.
+    targets: Vec<String>,
+    /// Its plain text, for the numbers in it.
+    text: String,
+}
+
+/// Reads `text` as CommonMark (with tables) and notes what [`differences`] compares.
 fn outline(text: &str) -> Outline {
+    let line_of = |offset: usize| text[..offset].matches('\n').count() + 1;
     let mut outline = Outline::default();
-    let mut in_fence = false;
     let mut table: Option<Table> = None;
-    // The prose since the last blank line: a `code span` may run over a line break.
-    let mut paragraph = String::new();
-    for (i, line) in text.lines().chain([""]).enumerate() {
-        let number = i + 1;
-        let trimmed = line.trim();
-        let prose = !in_fence
-            && !trimmed.is_empty()
-            && !trimmed.starts_with("```")
-            && !trimmed.starts_with('|')
-            && !trimmed.starts_with('#');
-        if prose {
-            paragraph.push_str(trimmed);
-            paragraph.push(' ');
-        } else {
-            outline.read_prose(&paragraph);
-            paragraph.clear();
-        }
-        if !trimmed.starts_with('|') {
-            outline.tables.extend(table.take());
-        }
-        if trimmed.starts_with("```") {
-            in_fence = !in_fence;
-        } else if in_fence {
-            let command = trimmed.split(" #").next().unwrap_or_default().trim_end();
-            outline.fenced.push((number, command.to_string()));
-        } else if trimmed.starts_with('|') {
-            let cells = cells(trimmed);
-            match &mut table {
-                None => {
-                    table = Some(Table {
-                        line: number,
-                        columns: cells.len(),
-                        rows: Vec::new(),
-                    });
+    let mut in_head = false;
+    let mut row: Option<(usize, Vec<Cell>)> = None;
+    let mut in_heading = false;
+    let mut in_fence = false;
+    for (event, range) in Parser::new_ext(text, Options::ENABLE_TABLES).into_offset_iter() {
+        let cell = row.as_mut().and_then(|(_, cells)| cells.last_mut());
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                in_heading = true;
+                outline
+                    .headings
+                    .push((line_of(range.start), level as usize));
+            }
+            Event::End(TagEnd::Heading(_)) => in_heading = false,
+            Event::Start(Tag::Table(alignments)) => {
+                table = Some(Table {
+                    line: line_of(range.start),
+                    columns: alignments.len(),
+                    rows: Vec::new(),
+                });
+            }
+            Event::End(TagEnd::Table) => outline.tables.extend(table.take()),
+            Event::Start(Tag::TableHead) => in_head = true,
+            Event::End(TagEnd::TableHead) => in_head = false,
+            Event::Start(Tag::TableRow) => row = Some((line_of(range.start), Vec::new())),
+            Event::End(TagEnd::TableRow) => {
+                if let (Some(table), Some((line, cells))) = (&mut table, row.take()) {
+                    table.rows.push((line, row_key(&cells)));
                 }
-                Some(_) if cells.iter().all(|c| c.chars().all(|ch| "-: ".contains(ch))) => {}
-                Some(table) => table.rows.push((number, row_key(&cells))),
             }
-        } else {
-            let level = trimmed.chars().take_while(|&c| c == '#').count();
-            if level > 0 && trimmed[level..].starts_with(' ') {
-                outline.headings.push((number, level));
+            Event::Start(Tag::TableCell) => {
+                if let Some((_, cells)) = &mut row {
+                    cells.push(Cell::default());
+                }
             }
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(_))) => in_fence = true,
+            Event::End(TagEnd::CodeBlock) => in_fence = false,
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. })
+                if cell.is_some() =>
+            {
+                cell.expect("checked").targets.push(dest_url.to_string());
+            }
+            Event::Start(Tag::Image { dest_url, .. }) if table.is_none() => {
+                outline.images.push(dest_url.to_string());
+            }
+            Event::Code(code) => match cell {
+                Some(cell) => cell.code.push(code.to_string()),
+                None if !in_heading && table.is_none() && code.starts_with("cargo ") => {
+                    *outline.commands.entry(code.to_string()).or_default() += 1;
+                }
+                None => {}
+            },
+            Event::Text(body) if in_fence => {
+                let first = line_of(range.start);
+                for (i, line) in body.lines().enumerate() {
+                    let command = line.trim().split(" #").next().unwrap_or_default();
+                    outline
+                        .fenced
+                        .push((first + i, command.trim_end().to_string()));
+                }
+            }
+            Event::Text(words) => {
+                if let Some(cell) = cell {
+                    cell.text.push_str(&words);
+                    cell.text.push(' ');
+                }
+            }
+            _ => {}
+        }
+        // A header row is no body row.
+        if in_head {
+            row = None;
         }
     }
     outline
 }
 
-impl Outline {
-    /// Notes the commands and images of a paragraph of prose.
-    fn read_prose(&mut self, paragraph: &str) {
-        for span in code_spans(paragraph) {
-            if span.starts_with("cargo ") {
-                *self.commands.entry(span).or_default() += 1;
-            }
-        }
-        for (image, target) in link_targets(paragraph) {
-            if image {
-                self.images.push(target);
-            }
-        }
-    }
-}
-
-/// A table row's cells, without the outer pipes.
-fn cells(row: &str) -> Vec<&str> {
-    let inner = row.trim().trim_start_matches('|').trim_end_matches('|');
-    inner.split('|').map(str::trim).collect()
-}
-
 /// What identifies a row in either language; see the module docs.
-fn row_key(cells: &[&str]) -> Vec<String> {
-    let mut key: Vec<String> = match cells.iter().find(|c| !code_spans(c).is_empty()) {
-        Some(cell) => code_spans(cell),
+fn row_key(cells: &[Cell]) -> Vec<String> {
+    let mut key: Vec<String> = match cells.iter().find(|c| !c.code.is_empty()) {
+        Some(cell) => cell.code.clone(),
         None => {
-            let mut numbers = numbers(&cells.join(" "));
+            let text: Vec<&str> = cells.iter().map(|c| c.text.as_str()).collect();
+            let mut numbers = numbers(&text.join(" "));
             numbers.sort();
             numbers
         }
     };
-    let row = cells.join(" | ");
     key.extend(
-        code_spans(&row)
-            .into_iter()
-            .filter(|s| s.starts_with("cargo ")),
+        cells
+            .iter()
+            .flat_map(|c| &c.code)
+            .filter(|s| s.starts_with("cargo "))
+            .cloned(),
     );
-    let mut targets: Vec<String> = link_targets(&row).into_iter().map(|(_, t)| t).collect();
+    let mut targets: Vec<String> = cells.iter().flat_map(|c| c.targets.clone()).collect();
     targets.sort();
     key.extend(targets);
     key
-}
-
-/// The text of each `code span`.
-fn code_spans(text: &str) -> Vec<String> {
-    text.split('`')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_string)
-        .collect()
 }
 
 /// Each number, such as `25.7` in `25.7 ms`.
@@ -151,22 +166,6 @@ fn numbers(text: &str) -> Vec<String> {
         }
     }
     numbers
-}
-
-/// `(is an image, target)` of each `[text](target)` and `![alt](target)`.
-fn link_targets(text: &str) -> Vec<(bool, String)> {
-    let mut targets = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.find("](") {
-        let image = rest[..at]
-            .rfind('[')
-            .is_some_and(|open| rest[..open].ends_with('!'));
-        let after = &rest[at + 2..];
-        let Some(end) = after.find(')') else { break };
-        targets.push((image, after[..end].to_string()));
-        rest = &after[end..];
-    }
-    targets
 }
 
 /// Every way `zh` does not say what `en` says, as messages naming lines in both.
@@ -404,24 +403,50 @@ mod tests {
 
     #[test]
     fn the_parts_read_as_meant() {
-        assert_eq!(cells("| `a` | b c | 1.5 ms |"), ["`a`", "b c", "1.5 ms"]);
-        assert_eq!(code_spans("x `a` y `b c` z"), ["a", "b c"]);
         assert_eq!(
             numbers("25.7 ms · 2.1 MiB, 11.1×. 3."),
             ["25.7", "2.1", "11.1", "3"]
         );
+        let text = "\
+# Title `cargo no`
+
+Run `cargo a` and `cargo
+b`, not `cargo a` in a fence:
+
+```sh
+cargo a     # a comment
+```
+
+| what | name | how |
+|---|---|---|
+| 多进程 | `process_basic` | `cargo run -p m` · [图](t/p.svg) |
+| 进程 | 200 个 | **2.5** ms |
+
+![chart](c.svg)
+";
+        let o = outline(text);
+        assert_eq!(o.headings, [(1, 1)]);
+        assert_eq!(o.fenced, [(7, "cargo a".to_string())]);
+        let commands: Vec<(&str, usize)> =
+            o.commands.iter().map(|(c, n)| (c.as_str(), *n)).collect();
+        assert_eq!(commands, [("cargo a", 2), ("cargo b", 1)]);
+        assert_eq!(o.images, ["c.svg"]);
+        assert_eq!(o.tables.len(), 1);
+        let table = &o.tables[0];
+        assert_eq!((table.line, table.columns), (10, 3));
         assert_eq!(
-            link_targets("[a](x.md) and ![b](y.svg)"),
-            [(false, "x.md".to_string()), (true, "y.svg".to_string())]
+            table.rows,
+            [
+                (
+                    12,
+                    vec![
+                        "process_basic".into(),
+                        "cargo run -p m".into(),
+                        "t/p.svg".into()
+                    ]
+                ),
+                (13, vec!["2.5".into(), "200".into()]),
+            ]
         );
-        let key = row_key(&[
-            "多进程",
-            "`process_basic`",
-            "`cargo run -p m`",
-            "[图](t/p.svg)",
-        ]);
-        assert_eq!(key, ["process_basic", "cargo run -p m", "t/p.svg"]);
-        let key = row_key(&["进程", "200 个", "2.5 ms"]);
-        assert_eq!(key, ["2.5", "200"]);
     }
 }

@@ -40,24 +40,20 @@ impl Default for Options {
 }
 
 impl Options {
+    /// Reads verify's arguments with lexopt (see `crate::args`).
     pub fn parse(args: &[String]) -> anyhow::Result<Options> {
+        use lexopt::Arg::{Long, Value};
         let mut options = Options::default();
-        let mut args = args.iter();
-        while let Some(arg) = args.next() {
-            let mut number = |flag: &str| -> anyhow::Result<usize> {
-                let value = args
-                    .next()
-                    .with_context(|| format!("{flag} needs a number"))?;
-                match value.parse() {
-                    Ok(n) if n > 0 => Ok(n),
-                    _ => bail!("{flag} needs a whole number above 0, got `{value}`"),
-                }
-            };
-            match arg.as_str() {
-                "--repeat" => options.repeat = number("--repeat")?,
-                "--jobs" => options.jobs = number("--jobs")?,
-                "--target" => {
-                    let triple = args.next().map(String::as_str).unwrap_or_default();
+        let mut parser = crate::args::parser(args);
+        while let Some(arg) = parser.next()? {
+            match arg {
+                Long("repeat") => options.repeat = crate::args::count(&mut parser, "--repeat")?,
+                Long("jobs") => options.jobs = crate::args::count(&mut parser, "--jobs")?,
+                Long("target") => {
+                    let triple = match parser.value() {
+                        Ok(v) => crate::args::word(v)?,
+                        Err(_) => String::new(),
+                    };
                     let part = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
                     if !triple.contains('-') || triple.starts_with('-') || !triple.chars().all(part)
                     {
@@ -66,10 +62,13 @@ impl Options {
                              got `{triple}`"
                         );
                     }
-                    options.target = Some(triple.to_string());
+                    options.target = Some(triple);
                 }
-                "--runner" => {
-                    let command = args.next().map(String::as_str).unwrap_or_default();
+                Long("runner") => {
+                    let command = match parser.value() {
+                        Ok(v) => crate::args::word(v)?,
+                        Err(_) => String::new(),
+                    };
                     options.runner = command.split_whitespace().map(String::from).collect();
                     if options.runner.is_empty() || command.starts_with('-') {
                         bail!(
@@ -77,10 +76,8 @@ impl Options {
                         );
                     }
                 }
-                flag if flag.starts_with('-') => {
-                    bail!("unknown option `{flag}` (try `cargo xtask --help`)")
-                }
-                name => options.names.push(name.to_string()),
+                Value(name) => options.names.push(crate::args::word(name)?),
+                other => return Err(crate::args::unexpected(other)),
             }
         }
         Ok(options)
@@ -575,7 +572,9 @@ mod tests {
             (o.repeat, o.jobs, o.names),
             (200, 4, vec!["thread_queue".to_string()])
         );
-        for bad in ["--repeat", "--repeat 0", "--repeat many", "--fast"] {
+        let o = Options::parse(&args("--jobs=2")).unwrap();
+        assert_eq!((o.repeat, o.jobs), (1, 2));
+        for bad in ["--repeat", "--repeat 0", "--repeat many", "--fast", "-r"] {
             assert!(Options::parse(&args(bad)).is_err(), "{bad} was accepted");
         }
         let o = Options::parse(&args("thread_basic")).unwrap();

@@ -29,28 +29,28 @@ pub struct Options {
     pub names: Vec<String>,
 }
 
+const USAGE: &str = "\
+usage: cargo xtask bench [--quick] [--runs N] [ROW...]
+
+Times each pattern at scale (release build), Rust against Python and its Rust peers;
+writes target/bench/report.md and speedup.svg. --quick: small sizes, a smoke test;
+--runs N: runs per contender (default 5, 3 with --quick); ROW runs only those rows.";
+
 impl Options {
     pub fn parse(args: &[String]) -> anyhow::Result<Options> {
+        use lexopt::Arg::{Long, Value};
         let mut options = Options {
             quick: false,
             runs: None,
             names: Vec::new(),
         };
-        let mut args = args.iter();
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--quick" => options.quick = true,
-                "--runs" => {
-                    let value = args.next().context("--runs needs a number")?;
-                    match value.parse() {
-                        Ok(n) if n > 0 => options.runs = Some(n),
-                        _ => bail!("--runs needs a whole number above 0, got `{value}`"),
-                    }
-                }
-                flag if flag.starts_with('-') => {
-                    bail!("unknown option `{flag}` (try `cargo xtask --help`)")
-                }
-                name => {
+        let mut parser = xtask::args::parser(args);
+        while let Some(arg) = parser.next()? {
+            match arg {
+                Long("quick") => options.quick = true,
+                Long("runs") => options.runs = Some(xtask::args::count(&mut parser, "--runs")?),
+                Value(name) => {
+                    let name = xtask::args::word(name)?;
                     if !ROWS.iter().any(|r| r.name == name) {
                         let known: Vec<&str> = ROWS.iter().map(|r| r.name).collect();
                         bail!(
@@ -58,8 +58,9 @@ impl Options {
                             known.join(", ")
                         );
                     }
-                    options.names.push(name.to_string());
+                    options.names.push(name);
                 }
+                other => return Err(xtask::args::unexpected(other)),
             }
         }
         Ok(options)
@@ -72,6 +73,10 @@ impl Options {
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if xtask::args::asks_for_help(&args) {
+        println!("{USAGE}");
+        return std::process::ExitCode::SUCCESS;
+    }
     xtask::exit_code(Options::parse(&args).and_then(|o| run(&o)))
 }
 
@@ -773,7 +778,15 @@ mod tests {
         assert!(o.quick);
         assert_eq!((o.runs(), o.names), (2, vec!["pool_map".to_string()]));
         assert_eq!(Options::parse(&[]).unwrap().runs(), 5);
-        for bad in ["--runs", "--runs 0", "--fast", "no_such_row"] {
+        assert_eq!(Options::parse(&args("--runs=7")).unwrap().runs, Some(7));
+        for bad in [
+            "--runs",
+            "--runs 0",
+            "--runs x",
+            "--fast",
+            "-q",
+            "no_such_row",
+        ] {
             assert!(Options::parse(&args(bad)).is_err(), "{bad} was accepted");
         }
     }

@@ -2,7 +2,8 @@
 //! `shared` modules it needs beside it, so that copying a snippet is one command.
 //!
 //! Everything is read, nothing is listed here: the examples from `cargo metadata`, the
-//! modules an example needs from its `shared::` paths and shared/src/lib.rs, what travels
+//! modules an example needs from its `shared::` paths and shared/src/lib.rs (Rust read with
+//! `proc-macro2` and `syn`, TOML with `toml`; see [`parse`]), what travels
 //! with each module and the crates it needs from the module header's "Copying it" section
 //! (the same text a reader copying by hand follows, so the export test proves it), and
 //! versions, edition and lints from the workspace. The project written:
@@ -31,7 +32,7 @@ mod parse;
 
 pub use parse::{Dep, Module};
 use parse::{
-    ItemKind, LibItem, code_only, lib_items, lint_tables, names_crate, parse_module, shared_paths,
+    ItemKind, LibItem, lex, lib_items, lint_tables, names_crate, parse_module, shared_paths,
 };
 
 /// What `export` was asked for.
@@ -41,21 +42,30 @@ pub struct Options {
     pub dir: PathBuf,
 }
 
+const USAGE: &str = "\
+usage: cargo xtask export NAME DIR, or cargo xtask export --all DIR
+
+Writes example NAME (--all: every example, one folder each) into the new or empty folder
+DIR as a Cargo project of its own, with the shared modules it needs beside it; then
+`cd DIR && cargo run`.";
+
 impl Options {
     pub fn parse(args: &[String]) -> anyhow::Result<Options> {
-        let usage = "usage: cargo xtask export NAME DIR, or cargo xtask export --all DIR";
+        use lexopt::Arg::{Long, Value};
+        let usage = USAGE.lines().next().unwrap_or_default();
         let mut all = false;
         let mut words = Vec::new();
-        for arg in args {
-            match arg.as_str() {
-                "--all" => all = true,
-                flag if flag.starts_with('-') => bail!("unknown option `{flag}` ({usage})"),
-                word => words.push(word),
+        let mut parser = xtask::args::parser(args);
+        while let Some(arg) = parser.next()? {
+            match arg {
+                Long("all") => all = true,
+                Value(word) => words.push(xtask::args::word(word)?),
+                other => bail!("{} ({usage})", other.unexpected()),
             }
         }
         match (all, words.as_slice()) {
             (false, [name, dir]) => Ok(Options {
-                name: Some(name.to_string()),
+                name: Some(name.clone()),
                 dir: PathBuf::from(dir),
             }),
             (true, [dir]) => Ok(Options {
@@ -69,6 +79,10 @@ impl Options {
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if xtask::args::asks_for_help(&args) {
+        println!("{USAGE}");
+        return std::process::ExitCode::SUCCESS;
+    }
     xtask::exit_code(Options::parse(&args).and_then(|o| run(&o)))
 }
 
@@ -287,7 +301,8 @@ impl Workspace {
             lib_items,
             shared_deps,
             examples,
-            lints: lint_tables(&root_toml),
+            lints: lint_tables(&root_toml)
+                .with_context(|| format!("reading {}", manifest.display()))?,
         })
     }
 
@@ -396,7 +411,7 @@ impl Workspace {
         };
         let source = fs::read_to_string(&example.src)
             .with_context(|| format!("reading {}", example.src.display()))?;
-        let code = code_only(&source);
+        let code = lex(&source).with_context(|| format!("reading {}", example.src.display()))?;
         let mut wanted = Vec::new();
         for first in shared_paths(&code) {
             // Every module that provides the name, under any `#[cfg]`: `shared::Pool` is

@@ -1,12 +1,16 @@
 //! What export reads from source text: a module header's "Copying it" section, the
-//! `[dependencies]` lines in it, a lib.rs's modules and re-exports, the paths Rust code
-//! names, and the root manifest's lint tables. Small readers for the forms this workspace
-//! writes, each refusing with a clear error what it does not know.
+//! `[dependencies]` table in it, a lib.rs's modules and re-exports, the paths Rust code
+//! names, and the root manifest's lint tables. TOML is read with `toml`, Rust with
+//! `proc-macro2`'s lexer (paths, wherever they are: code, attributes, macro calls; never
+//! comments or strings) and `syn` (lib.rs's items and `use` trees); each reader refuses
+//! with a clear error what it does not know.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::str::FromStr;
 
 use anyhow::{Context, bail};
+use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 
 /// One crate dependency: `name = { version, default-features, features }`.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,27 +73,31 @@ pub struct Module {
     pub reaches: Vec<String>,
 }
 
-/// The root manifest's `[workspace.lints.*]` tables as a package's `[lints.*]` tables.
-pub fn lint_tables(root_toml: &str) -> String {
+/// The root manifest's `[workspace.lints.*]` tables as a package's `[lints.*]` tables, in
+/// the order written; empty if it has none.
+pub fn lint_tables(root_toml: &str) -> anyhow::Result<String> {
+    let root = toml::Table::from_str(root_toml).context("reading the root Cargo.toml")?;
+    let Some(lints) = root.get("workspace").and_then(|w| w.get("lints")) else {
+        return Ok(String::new());
+    };
+    let lints = lints
+        .as_table()
+        .context("`workspace.lints` is not a table")?;
     let mut out = String::new();
-    let mut inside = false;
-    for line in root_toml.lines() {
-        let trimmed = line.trim();
-        if trimmed.starts_with('[') {
-            inside = trimmed.starts_with("[workspace.lints.");
-            if inside {
-                if !out.is_empty() {
-                    out.push('\n');
-                }
-                let _ = writeln!(out, "[{}", &trimmed["[workspace.".len()..]);
-                continue;
-            }
+    for (tool, table) in lints {
+        let table = table
+            .as_table()
+            .with_context(|| format!("`workspace.lints.{tool}` is not a table"))?;
+        if !out.is_empty() {
+            out.push('\n');
         }
-        if inside && !trimmed.is_empty() {
-            let _ = writeln!(out, "{line}");
+        let _ = writeln!(out, "[lints.{tool}]");
+        for (lint, level) in table {
+            // A value prints as written: `"warn"`, `{ level = "warn", priority = -1 }`.
+            let _ = writeln!(out, "{lint} = {level}");
         }
     }
-    out
+    Ok(out)
 }
 
 /// The `//!` header of a source file, without the `//!` and the one space after it.
@@ -155,10 +163,12 @@ pub fn parse_module(name: &str, source: &str) -> anyhow::Result<Module> {
     let toml: Vec<&str> = section[open..open + close].to_vec();
     let deps = parse_dependencies(&toml).context("in the ```toml block of `# Copying it`")?;
     let mut reaches: Vec<String> = Vec::new();
-    for rest in path_starts(&code_only(source), "super") {
-        let word: String = rest.chars().take_while(|&c| is_ident(c)).collect();
-        if !word.is_empty() && !reaches.contains(&word) {
-            reaches.push(word);
+    for next in after_path_start(&lex(source)?, "super") {
+        if let TokenTree::Ident(word) = next {
+            let word = word.to_string();
+            if !reaches.contains(&word) {
+                reaches.push(word);
+            }
         }
     }
     Ok(Module {
@@ -170,89 +180,58 @@ pub fn parse_module(name: &str, source: &str) -> anyhow::Result<Module> {
     })
 }
 
-/// The lines of a `[dependencies]` table in the forms a header uses: `name = "1"` and
+/// A `[dependencies]` table in the forms a header uses: `name = "1"` and
 /// `name = { version = "1", default-features = false, features = ["a", "b"] }`.
 pub fn parse_dependencies(lines: &[&str]) -> anyhow::Result<BTreeMap<String, Dep>> {
+    let table = toml::Table::from_str(&lines.join("\n"))?;
+    if let Some(other) = table.keys().find(|k| *k != "dependencies") {
+        bail!("`{other}`: only a [dependencies] table can be read here");
+    }
+    let Some(table) = table.get("dependencies") else {
+        return Ok(BTreeMap::new());
+    };
+    let table = table.as_table().context("`dependencies` is not a table")?;
     let mut deps = BTreeMap::new();
-    let mut in_table = false;
-    for line in lines {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if line.starts_with('[') {
-            if line != "[dependencies]" {
-                bail!("`{line}`: only a [dependencies] table can be read here");
-            }
-            in_table = true;
-            continue;
-        }
-        if !in_table {
-            bail!("`{line}` comes before the [dependencies] line");
-        }
-        let (name, value) = line
-            .split_once('=')
-            .with_context(|| format!("`{line}` is not `name = ...`"))?;
-        let name = name.trim().to_string();
-        let dep = parse_dep(value.trim()).with_context(|| format!("reading `{line}`"))?;
-        if deps.insert(name.clone(), dep).is_some() {
-            bail!("`{name}` is listed twice");
-        }
+    for (name, value) in table {
+        let dep = parse_dep(value).with_context(|| format!("reading `{name} = {value}`"))?;
+        deps.insert(name.clone(), dep);
     }
     Ok(deps)
 }
 
-fn parse_dep(value: &str) -> anyhow::Result<Dep> {
-    if let Some(version) = quoted(value) {
-        return Ok(Dep {
-            version: version.to_string(),
-            default_features: true,
-            features: Vec::new(),
-        });
-    }
-    let inner = value
-        .strip_prefix('{')
-        .and_then(|v| v.strip_suffix('}'))
-        .context("a version string or an inline table `{ ... }` was expected")?;
+fn parse_dep(value: &toml::Value) -> anyhow::Result<Dep> {
     let mut dep = Dep {
         version: String::new(),
         default_features: true,
         features: Vec::new(),
     };
-    let mut rest = inner.trim();
-    while !rest.is_empty() {
-        let (key, after) = rest
-            .split_once('=')
-            .with_context(|| format!("`{rest}` is not `key = value`"))?;
-        let after = after.trim_start();
-        let (value, next) = if after.starts_with('[') {
-            let end = after.find(']').context("a `[` is not closed")?;
-            after.split_at(end + 1)
-        } else {
-            after.split_at(after.find(',').unwrap_or(after.len()))
-        };
-        let value = value.trim();
-        match key.trim() {
+    let table = match value {
+        toml::Value::String(version) => {
+            dep.version = version.clone();
+            return Ok(dep);
+        }
+        toml::Value::Table(table) => table,
+        _ => bail!("a version string or an inline table `{{ ... }}` was expected"),
+    };
+    for (key, value) in table {
+        match key.as_str() {
             "version" => {
-                dep.version = quoted(value)
+                dep.version = value
+                    .as_str()
                     .context("version must be a quoted string")?
                     .to_string();
             }
             "default-features" => {
-                dep.default_features = match value {
-                    "true" => true,
-                    "false" => false,
-                    _ => bail!("default-features must be true or false, got `{value}`"),
-                };
+                dep.default_features = value.as_bool().with_context(|| {
+                    format!("default-features must be true or false, got `{value}`")
+                })?;
             }
             "features" => {
-                let list = value
-                    .strip_prefix('[')
-                    .and_then(|v| v.strip_suffix(']'))
-                    .context("features must be a list")?;
-                for feature in list.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+                let list = value.as_array().context("features must be a list")?;
+                for feature in list {
                     dep.features.push(
-                        quoted(feature)
+                        feature
+                            .as_str()
                             .context("a feature must be a quoted string")?
                             .to_string(),
                     );
@@ -263,7 +242,6 @@ fn parse_dep(value: &str) -> anyhow::Result<Dep> {
                  features (a copy has no path or git dependencies)"
             ),
         }
-        rest = next.trim_start().strip_prefix(',').unwrap_or(next).trim();
     }
     if dep.version.is_empty() {
         bail!("no version given");
@@ -271,157 +249,69 @@ fn parse_dep(value: &str) -> anyhow::Result<Dep> {
     Ok(dep)
 }
 
-fn quoted(value: &str) -> Option<&str> {
-    value
-        .strip_prefix('"')?
-        .strip_suffix('"')
-        .filter(|v| !v.contains('"'))
+/// Rust source as tokens: comments are gone and each string or character literal is one
+/// token, so only code is searched for paths.
+pub fn lex(source: &str) -> anyhow::Result<TokenStream> {
+    TokenStream::from_str(source).map_err(|e| anyhow::anyhow!("not Rust that lexes: {e}"))
 }
 
-/// Rust source with its comments and the contents of string and character literals
-/// blanked out, so that only code is searched for paths.
-pub fn code_only(source: &str) -> String {
-    let chars: Vec<char> = source.chars().collect();
-    let mut out = String::with_capacity(source.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        if c == '/' && next == Some('/') {
-            while i < chars.len() && chars[i] != '\n' {
-                i += 1;
-            }
-        } else if c == '/' && next == Some('*') {
-            let mut depth = 0;
-            while i < chars.len() {
-                if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
-                    depth += 1;
-                    i += 2;
-                } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
+/// The token after each `name::` that starts a path (no `::` before `name`), in the whole
+/// stream and every group in it: `shared::Pool` gives `Pool`.
+pub fn after_path_start(tokens: &TokenStream, name: &str) -> Vec<TokenTree> {
+    let mut found = Vec::new();
+    let tokens: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let colon = |t: Option<&TokenTree>, spacing: Option<Spacing>| {
+        matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == ':'
+            && spacing.is_none_or(|s| p.spacing() == s))
+    };
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Group(group) => found.extend(after_path_start(&group.stream(), name)),
+            TokenTree::Ident(ident) if *ident == name => {
+                let after_colons = i >= 2
+                    && colon(tokens.get(i - 2), Some(Spacing::Joint))
+                    && colon(tokens.get(i - 1), None);
+                if !after_colons
+                    && colon(tokens.get(i + 1), Some(Spacing::Joint))
+                    && colon(tokens.get(i + 2), None)
+                    && let Some(next) = tokens.get(i + 3)
+                {
+                    found.push(next.clone());
                 }
             }
-            out.push(' ');
-        } else if c == '"' {
-            i += 1;
-            while i < chars.len() && chars[i] != '"' {
-                i += if chars[i] == '\\' { 2 } else { 1 };
-            }
-            i += 1;
-            out.push_str("\"\"");
-        } else if c == 'r' && (next == Some('"') || next == Some('#')) && !ident_before(&chars, i) {
-            // A raw string: r"..." or r#"..."#.
-            let hashes = chars[i + 1..].iter().take_while(|&&c| c == '#').count();
-            if chars.get(i + 1 + hashes) != Some(&'"') {
-                out.push(c);
-                i += 1;
-                continue;
-            }
-            let close: String = std::iter::once('"')
-                .chain("#".repeat(hashes).chars())
-                .collect();
-            let body: String = chars[i + 2 + hashes..].iter().collect();
-            let len = body.find(&close).map_or(body.len(), |at| at + close.len());
-            i += 2 + hashes + body[..len].chars().count();
-            out.push_str("\"\"");
-        } else if c == '\'' {
-            // A character literal ('x', '\n'), or else a lifetime, which stays.
-            let end = if next == Some('\\') {
-                chars
-                    .get(i + 3..)
-                    .and_then(|rest| rest.iter().position(|&c| c == '\''))
-                    .map(|p| i + 3 + p)
-            } else if chars.get(i + 2) == Some(&'\'') {
-                Some(i + 2)
-            } else {
-                None
-            };
-            match end {
-                Some(end) => {
-                    out.push_str("' '");
-                    i = end + 1;
-                }
-                None => {
-                    out.push(c);
-                    i += 1;
-                }
-            }
-        } else {
-            out.push(c);
-            i += 1;
+            _ => {}
         }
     }
-    out
-}
-
-fn ident_before(chars: &[char], i: usize) -> bool {
-    i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_')
-}
-
-pub fn is_ident(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
-}
-
-/// Where `code` names `name::` as a path's first segment.
-pub fn path_starts<'a>(code: &'a str, name: &str) -> Vec<&'a str> {
-    let pattern = format!("{name}::");
-    code.match_indices(&pattern)
-        .filter_map(|(at, _)| {
-            let before = code[..at].chars().next_back();
-            let starts_path = before.is_none_or(|c| !is_ident(c) && c != ':');
-            starts_path.then(|| &code[at + pattern.len()..])
-        })
-        .collect()
+    found
 }
 
 /// Whether `code` names crate `krate` (`crossbeam-channel` is `crossbeam_channel::`).
-pub fn names_crate(code: &str, krate: &str) -> bool {
-    !path_starts(code, &krate.replace('-', "_")).is_empty()
+pub fn names_crate(code: &TokenStream, krate: &str) -> bool {
+    !after_path_start(code, &krate.replace('-', "_")).is_empty()
 }
 
 /// The first segment of every path `code` reaches through `shared::`: `shared::Pool` and
 /// `shared::pool::Pool` give `Pool` and `pool`, `shared::{Array, queue::Queue}` gives
 /// `Array` and `queue`, and a glob gives `*`.
-pub fn shared_paths(code: &str) -> Vec<String> {
+pub fn shared_paths(code: &TokenStream) -> Vec<String> {
+    let first = |token: &TokenTree| match token {
+        TokenTree::Ident(ident) if *ident != "self" => Some(ident.to_string()),
+        TokenTree::Punct(p) if p.as_char() == '*' => Some("*".to_string()),
+        _ => None,
+    };
     let mut found = Vec::new();
-    for rest in path_starts(code, "shared") {
-        let rest = rest.trim_start();
-        if let Some(group) = rest.strip_prefix('{') {
-            let mut depth = 0;
-            let mut item_start = true;
-            for (i, c) in group.char_indices() {
-                match c {
-                    '{' => depth += 1,
-                    '}' if depth == 0 => break,
-                    '}' => depth -= 1,
-                    ',' if depth == 0 => item_start = true,
-                    c if item_start && depth == 0 && (is_ident(c) || c == '*') => {
-                        item_start = false;
-                        let word: String = if c == '*' {
-                            "*".into()
-                        } else {
-                            group[i..].chars().take_while(|&c| is_ident(c)).collect()
-                        };
-                        if word != "self" {
-                            found.push(word);
-                        }
+    for next in after_path_start(code, "shared") {
+        match &next {
+            TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => {
+                let mut item_start = true;
+                for token in group.stream() {
+                    if item_start {
+                        found.extend(first(&token));
                     }
-                    _ => {}
+                    item_start = matches!(&token, TokenTree::Punct(p) if p.as_char() == ',');
                 }
             }
-        } else if rest.starts_with('*') {
-            found.push("*".to_string());
-        } else {
-            let word: String = rest.chars().take_while(|&c| is_ident(c)).collect();
-            if !word.is_empty() {
-                found.push(word);
-            }
+            other => found.extend(first(other)),
         }
     }
     found
@@ -521,33 +411,25 @@ pub fn lib_items(source: &str) -> anyhow::Result<Vec<LibItem>> {
             statement.push('\n');
         }
         statement.push_str(line);
-        if !code_only(trimmed).trim_end().ends_with(';') {
+        // A statement may run over several lines: read it once it is whole.
+        let Ok(item) = syn::parse_str::<syn::Item>(&statement) else {
             continue;
-        }
+        };
         let text = std::mem::take(&mut statement);
-        let words: String = code_only(&text)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        let kind = if let Some(name) = words
-            .strip_prefix("pub mod ")
-            .or_else(|| words.strip_prefix("mod "))
-            .and_then(|rest| rest.strip_suffix(';'))
-            .filter(|name| name.chars().all(is_ident))
-        {
-            ItemKind::Mod {
-                name: name.to_string(),
+        let kind = match item {
+            syn::Item::Mod(module) if module.content.is_none() => ItemKind::Mod {
+                name: module.ident.to_string(),
                 text,
+            },
+            syn::Item::Use(use_item) if matches!(use_item.vis, syn::Visibility::Public(_)) => {
+                let mut leaves = Vec::new();
+                use_leaves(&[], &use_item.tree, &mut leaves);
+                ItemKind::Use { text, leaves }
             }
-        } else if let Some(tree) = words
-            .strip_prefix("pub use ")
-            .and_then(|rest| rest.strip_suffix(';'))
-        {
-            let mut leaves = Vec::new();
-            use_leaves("", tree, &mut leaves);
-            ItemKind::Use { text, leaves }
-        } else {
-            bail!("`{}`: export carries only `mod` and `pub use` items", words);
+            _ => bail!(
+                "`{}`: export carries only `mod` and `pub use` items",
+                text.trim()
+            ),
         };
         items.push(LibItem {
             above: std::mem::take(&mut above),
@@ -556,51 +438,43 @@ pub fn lib_items(source: &str) -> anyhow::Result<Vec<LibItem>> {
         });
     }
     if !statement.trim().is_empty() {
-        bail!("`{}` does not end with `;`", statement.trim());
+        bail!(
+            "`{}` is not a whole item (does it end with `;`?)",
+            statement.trim()
+        );
     }
     Ok(items)
 }
 
 /// The leaves of `use` tree `tree` under path `prefix`: `{a::B, c::{D, E as F}}` gives
 /// `a::B`, `c::D` and `c::E as F`.
-fn use_leaves(prefix: &str, tree: &str, out: &mut Vec<Leaf>) {
-    let tree = tree.trim();
-    if let Some(group) = tree.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-        let mut depth = 0;
-        let mut start = 0;
-        for (i, c) in group.char_indices().chain([(group.len(), ',')]) {
-            match c {
-                '{' => depth += 1,
-                '}' => depth -= 1,
-                ',' if depth == 0 => {
-                    if !group[start..i].trim().is_empty() {
-                        use_leaves(prefix, &group[start..i], out);
-                    }
-                    start = i + 1;
-                }
-                _ => {}
-            }
+fn use_leaves(prefix: &[String], tree: &syn::UseTree, out: &mut Vec<Leaf>) {
+    let (segment, alias) = match tree {
+        syn::UseTree::Path(path) => {
+            let prefix = [prefix, &[path.ident.to_string()]].concat();
+            return use_leaves(&prefix, &path.tree, out);
         }
-        return;
-    }
-    if let Some((head, rest)) = tree.split_once("::")
-        && !head.contains('{')
-    {
-        return use_leaves(&format!("{prefix}{}::", head.trim()), rest, out);
-    }
-    let (segment, alias) = match tree.split_once(" as ") {
-        Some((segment, alias)) => (segment.trim(), Some(alias.trim())),
-        None => (tree, None),
+        syn::UseTree::Group(group) => {
+            for tree in &group.items {
+                use_leaves(prefix, tree, out);
+            }
+            return;
+        }
+        syn::UseTree::Name(name) => (name.ident.to_string(), None),
+        syn::UseTree::Rename(rename) => (rename.ident.to_string(), Some(rename.rename.to_string())),
+        syn::UseTree::Glob(_) => ("*".to_string(), None),
     };
     let path = if segment == "self" {
-        prefix.trim_end_matches("::").to_string()
+        prefix.join("::")
     } else {
-        format!("{prefix}{segment}")
+        [prefix, &[segment]].concat().join("::")
     };
-    let name = alias.unwrap_or_else(|| path.rsplit("::").next().unwrap_or(&path));
+    let name = alias
+        .clone()
+        .unwrap_or_else(|| path.rsplit("::").next().unwrap_or(&path).to_string());
     out.push(Leaf {
         module: path.split("::").next().unwrap_or_default().to_string(),
-        name: name.to_string(),
+        name,
         text: match alias {
             Some(alias) => format!("{path} as {alias}"),
             None => path.clone(),

@@ -150,18 +150,27 @@ fn f() { let s = "shared::ThreadPool"; let c = '"'; let t = shared::thread_pool:
 /* shared::Hidden */ // shared::AlsoHidden
 fn g<'a>(x: &'a str) -> &'a str { not_shared::Thing; x }
 "#;
+    let lex = |src: &str| lex(src).unwrap();
     assert_eq!(
-        shared_paths(&code_only(src)),
+        shared_paths(&lex(src)),
         ["Process", "queue", "Array", "shared_memory", "thread_pool"]
     );
-    assert_eq!(shared_paths("use shared::*;"), ["*"]);
-    let code = code_only("use anyhow::Context; #[tokio::main] // reqwest::Client\n");
+    assert_eq!(shared_paths(&lex("use shared::*;")), ["*"]);
+    // In a macro call too; not a path that only ends in `shared`.
+    assert_eq!(
+        shared_paths(&lex(
+            "println!(\"{}\", shared::Value::new(1)); crate::shared::X;"
+        )),
+        ["Value"]
+    );
+    let code = lex("use anyhow::Context; #[tokio::main] // reqwest::Client\n");
     assert!(names_crate(&code, "anyhow") && names_crate(&code, "tokio"));
     assert!(!names_crate(&code, "reqwest"));
     assert!(names_crate(
-        "crossbeam_channel::unbounded()",
+        &lex("crossbeam_channel::unbounded()"),
         "crossbeam-channel"
     ));
+    assert!(super::parse::lex("let s = \"unclosed;").is_err());
 }
 
 const LIB: &str = "\
@@ -257,9 +266,11 @@ fn the_workspace_lints_become_the_packages() {
     let root = "[workspace]\nmembers = []\n\n[workspace.lints.rust]\nunused_must_use = \"deny\"\n\n\
                 [workspace.lints.clippy]\ntodo = \"warn\"\n\n[profile.dev]\nopt-level = 1\n";
     assert_eq!(
-        lint_tables(root),
+        lint_tables(root).unwrap(),
         "[lints.rust]\nunused_must_use = \"deny\"\n\n[lints.clippy]\ntodo = \"warn\"\n"
     );
+    assert_eq!(lint_tables("[workspace]\n").unwrap(), "");
+    assert!(lint_tables("[workspace\n").is_err());
 }
 
 #[test]

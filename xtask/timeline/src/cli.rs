@@ -1,5 +1,6 @@
 //! The `cargo xtask timeline` command: traces the examples, a command, or the gallery
-//! (the examples and the tutorial's Python originals), and writes the pictures.
+//! (the examples and the project's Python versions of the tutorial's programs, in
+//! `xtask/timeline/python/`), and writes the pictures.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -8,9 +9,10 @@ use anyhow::{Context, bail};
 
 use super::{Jobs, Options, Traced, examples, ptrace, tasks};
 
-/// The tutorial's Python originals drawn beside the Rust in the gallery: the ones whose
-/// picture shows something the Rust one does not (the interpreter's helper threads, the
-/// pool's thread count, a consumer that stops early, asyncio's one thread).
+/// The Python programs drawn beside the Rust in the gallery, from [`python_dir`]: the
+/// tutorial's programs whose picture shows something the Rust one does not (the
+/// interpreter's helper threads, the pool's thread count, a consumer that stops early,
+/// asyncio's one thread), written for this repository with the same calls.
 const PYTHON_GALLERY: [&str; 8] = [
     "mp_basic.py",
     "mp_pool.py",
@@ -47,7 +49,7 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
         pictures.push(show(report, &out)?);
     }
     if options.gallery {
-        pictures.extend(trace_python_originals(&root, &out)?);
+        pictures.extend(trace_python_versions(&out)?);
         let gallery = root.join(GALLERY);
         for svg in &pictures {
             let to = gallery.join(svg.strip_prefix(&out).expect("saved under out"));
@@ -109,22 +111,20 @@ fn show(report: &examples::Report, out: &Path) -> anyhow::Result<PathBuf> {
     Ok(svg)
 }
 
-/// The gallery's Python pictures, from the tutorial's originals beside the workspace.
-fn trace_python_originals(root: &Path, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let originals = root.join("../shared/tutorial/python");
-    if !originals.is_dir() {
-        bail!(
-            "the tutorial's Python originals are not at {}; the gallery draws them beside \
-             the Rust",
-            originals.display()
-        );
-    }
+/// Where the gallery's Python programs are: `xtask/timeline/python/`.
+fn python_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("python")
+}
+
+/// The gallery's Python pictures, from the programs in [`python_dir`].
+fn trace_python_versions(out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let dir = python_dir();
     let interpreter = python()?;
     let mut pictures = Vec::new();
     for file in PYTHON_GALLERY {
         let name = format!("python/{}", file.trim_end_matches(".py"));
         let command = [interpreter.clone(), "-u".to_string(), file.to_string()];
-        let mut traced = trace_command(&name, &command, Some(&originals))?;
+        let mut traced = trace_command(&name, &command, Some(&dir))?;
         // Shown as typed, not as the interpreter's full path on this machine.
         traced.trace.command[0] = "python3".to_string();
         let svg = traced.save(out)?;
@@ -140,7 +140,7 @@ pub fn python() -> anyhow::Result<String> {
     let out = std::process::Command::new("python3")
         .args(["-c", "import sys; print(sys.executable)"])
         .output()
-        .context("running `python3` (the gallery draws the Python originals with it)")?;
+        .context("running `python3` (the gallery draws its Python programs with it)")?;
     let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
     if !out.status.success() || path.is_empty() {
         bail!("`python3` did not say where its interpreter is (sys.executable)");
@@ -179,6 +179,20 @@ fn trace_command(name: &str, command: &[String], dir: Option<&Path>) -> anyhow::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A fresh clone has every program the gallery draws, and no other.
+    #[test]
+    fn the_gallerys_python_programs_are_in_the_repository() {
+        let mut found: Vec<String> = std::fs::read_dir(python_dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".py"))
+            .collect();
+        found.sort();
+        let mut listed = PYTHON_GALLERY.to_vec();
+        listed.sort();
+        assert_eq!(found, listed);
+    }
 
     #[test]
     fn a_command_is_named_after_its_script_else_its_program() {

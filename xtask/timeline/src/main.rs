@@ -39,38 +39,51 @@ pub struct Options {
     pub names: Vec<String>,
     /// `-- CMD ARGS...`: trace this command instead of the examples.
     pub command: Vec<String>,
-    /// `--gallery`: every example and the Python originals, copied into docs/timeline.
+    /// `--gallery`: every example and the Python programs beside them (python/), copied
+    /// into docs/timeline.
     pub gallery: bool,
     /// `--name NAME`: the files' name for a traced command.
     pub name: Option<String>,
 }
 
+const USAGE: &str = "\
+usage: cargo xtask timeline [NAME...] | --gallery | [--name NAME] -- CMD ARGS...
+
+Runs each example (or CMD) under a ptrace tracer (Linux) and draws every process, thread,
+task and printed line on a time axis: writes target/timeline/NAME.json (Perfetto) and
+NAME.svg. --gallery also draws the project's Python versions (xtask/timeline/python/)
+and copies the pictures to docs/timeline/.";
+
 impl Options {
     pub fn parse(args: &[String]) -> anyhow::Result<Options> {
+        use lexopt::Arg::{Long, Value};
         let mut options = Options {
             names: Vec::new(),
             command: Vec::new(),
             gallery: false,
             name: None,
         };
-        let mut args = args.iter();
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--" => {
-                    options.command = args.by_ref().cloned().collect();
-                    if options.command.is_empty() {
-                        bail!("`--` needs a command after it, e.g. `-- python3 mp_pool.py`");
-                    }
+        let mut parser = xtask::args::parser(args);
+        loop {
+            // What follows `--` is the command, whatever it looks like.
+            let mut raw = parser.raw_args()?;
+            if raw.peek().is_some_and(|a| a == "--") {
+                raw.next();
+                options.command = raw.map(xtask::args::word).collect::<Result<_, _>>()?;
+                if options.command.is_empty() {
+                    bail!("`--` needs a command after it, e.g. `-- python3 mp_pool.py`");
                 }
-                "--gallery" => options.gallery = true,
-                "--name" => {
-                    let name = args.next().context("--name needs a name")?;
-                    options.name = Some(name.clone());
+                break;
+            }
+            match parser.next()? {
+                None => break,
+                Some(Long("gallery")) => options.gallery = true,
+                Some(Long("name")) => {
+                    let name = parser.value().context("--name needs a name")?;
+                    options.name = Some(xtask::args::word(name)?);
                 }
-                flag if flag.starts_with('-') => {
-                    bail!("unknown option `{flag}` (try `cargo xtask --help`)")
-                }
-                name => options.names.push(name.to_string()),
+                Some(Value(name)) => options.names.push(xtask::args::word(name)?),
+                Some(other) => return Err(xtask::args::unexpected(other)),
             }
         }
         let modes = [
@@ -90,6 +103,10 @@ impl Options {
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if xtask::args::asks_for_help(&args) {
+        println!("{USAGE}");
+        return std::process::ExitCode::SUCCESS;
+    }
     xtask::exit_code(Options::parse(&args).and_then(|o| run(&o)))
 }
 
