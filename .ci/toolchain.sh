@@ -14,22 +14,51 @@
 
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/rust-concurrency-examples"
 
-# Sets `rustc`; unpacks the toolchain first if the cached one is missing or does not start.
+# The workspace's `rust-version` (root Cargo.toml): the oldest rustc that builds it.
+REQUIRED_RUSTC=$(sed -n 's/^rust-version *= *"\([0-9.]*\)".*/\1/p' Cargo.toml | head -n 1)
+
+# at_least HAVE NEED: true when version HAVE (1.85.0, or Debian's 1.85.0+dfsg3-1~deb12u3)
+# is NEED or newer.
+at_least() {
+    local have="${1%%[+~-]*}"
+    [ -n "$have" ] && [ "$(printf '%s\n%s\n' "$2" "$have" | sort -V | head -n 1)" = "$2" ]
+}
+
+# Sets `rustc`; unpacks the toolchain first if the cached one is missing, does not start,
+# or is older than the workspace's rust-version (then it is replaced, never reused).
 # A lock keeps two scripts from unpacking at once; the copy is unpacked beside the cache
 # and moved into place whole, so a half-unpacked one is never used.
 rustc_web_toolchain() {
     local toolchain="$CACHE/rustc-web"
     rustc="$toolchain/rustc"
+    [ -n "$REQUIRED_RUSTC" ] || cannot_run "Cargo.toml names no rust-version"
     mkdir -p "$CACHE" || cannot_run "cannot create the cache folder $CACHE"
-    if ! "$rustc" -V >/dev/null 2>&1; then
+    if ! _usable "$rustc"; then
         exec {lock}>"$CACHE/rustc-web.lock"
         flock "$lock"
-        if ! "$rustc" -V >/dev/null 2>&1; then
+        if ! _usable "$rustc" quietly; then
             _unpack_rustc_web "$toolchain"
         fi
         exec {lock}>&-
         "$rustc" -V >/dev/null || cannot_run "the unpacked rustc does not start (a library it needs is missing: see above)"
     fi
+}
+
+# _usable RUSTC [quietly]: it starts, and is at least the workspace's rust-version (it says
+# why not, unless told to be quiet).
+_usable() {
+    local version
+    version=$("$1" -V 2>/dev/null | cut -d' ' -f2) || return 1
+    [ -n "$version" ] || return 1
+    if ! at_least "$version" "$REQUIRED_RUSTC"; then
+        [ -n "${2:-}" ] || echo "toolchain: the cached rustc $version is older than the workspace's rust-version $REQUIRED_RUSTC; replacing it" >&2
+        return 1
+    fi
+}
+
+# The version of rustc-web apt would fetch now ("" if it knows none).
+_candidate() {
+    apt-cache policy rustc-web 2>/dev/null | sed -n 's/^ *Candidate: //p' | grep -v '^(none)$' || true
 }
 
 # Debian's rustc-web and the std source of the same version, unpacked into $1.
@@ -38,17 +67,19 @@ _unpack_rustc_web() {
     command -v apt-get >/dev/null && command -v apt-cache >/dev/null &&
         command -v dpkg-deb >/dev/null ||
         cannot_run "it fetches Debian's rustc-web with apt-get and unpacks it with dpkg-deb, which this machine lacks (Debian and Ubuntu have both)"
-    # A fresh machine has empty package lists: apt knows no package until `apt-get update`.
-    if ! apt-cache show rustc-web >/dev/null 2>&1; then
-        if [ "$(id -u)" -eq 0 ]; then
-            echo "toolchain: apt knows no rustc-web yet; running apt-get update" >&2
-            apt-get update -qq || cannot_run "apt-get update failed (see above)"
-        fi
-        apt-cache show rustc-web >/dev/null 2>&1 ||
-            cannot_run "apt knows no package rustc-web: run \`sudo apt-get update\` (it is in Debian's bookworm-security archive)"
-    fi
+    # A fresh machine's package lists are empty, and lists fetched before bookworm-security
+    # had a new enough rustc-web offer bookworm's 1.85: either way, `apt-get update` first.
     local version packages
-    version=$(apt-cache policy rustc-web | sed -n 's/^ *Candidate: //p')
+    version=$(_candidate)
+    if ! at_least "$version" "$REQUIRED_RUSTC"; then
+        if [ "$(id -u)" -eq 0 ]; then
+            echo "toolchain: apt offers rustc-web ${version:-(none)}, older than the workspace's rust-version $REQUIRED_RUSTC; running apt-get update" >&2
+            apt-get update -qq || cannot_run "apt-get update failed (see above)"
+            version=$(_candidate)
+        fi
+        at_least "$version" "$REQUIRED_RUSTC" ||
+            cannot_run "apt offers rustc-web ${version:-(none)}, and the workspace needs rustc $REQUIRED_RUSTC or newer (rust-version in Cargo.toml): run \`sudo apt-get update\` with Debian's bookworm-security archive in the sources, which has a newer rustc-web"
+    fi
     # rustc-web's own libraries, whose names carry their versions (libstd-rust-web-1.96, libllvm22).
     packages=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
         --no-breaks --no-replaces --no-enhances rustc-web |
