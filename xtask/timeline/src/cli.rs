@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use super::{Jobs, Options, Traced, examples, ptrace, tasks};
+use super::{Jobs, Options, Traced, captions, examples, ptrace, tasks};
 
 /// The Python programs drawn beside the Rust in the gallery, from [`python_dir`]: the
 /// tutorial's programs whose picture shows something the Rust one does not (the
@@ -48,8 +48,10 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
     for report in &reports {
         pictures.push(show(report, &out)?);
     }
+    let mut captions_hold = true;
     if options.gallery {
-        pictures.extend(trace_python_versions(&out)?);
+        let python = trace_python_versions(&out)?;
+        pictures.extend(python.iter().map(|(_, svg)| svg.clone()));
         let gallery = root.join(GALLERY);
         for svg in &pictures {
             let to = gallery.join(svg.strip_prefix(&out).expect("saved under out"));
@@ -60,8 +62,23 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
             "the gallery's {} pictures are in {GALLERY}/",
             pictures.len()
         );
+        let traced: Vec<&Traced> = (reports.iter().map(|r| &r.traced))
+            .chain(python.iter().map(|(t, _)| t))
+            .collect();
+        let problems = caption_contradictions(&root, &traced, true)?;
+        for problem in &problems {
+            println!("✗ {problem}");
+        }
+        if problems.is_empty() {
+            println!("every caption's claims hold in these runs");
+        } else {
+            println!(
+                "rewrite those captions (and the claims under their pictures) to what the new pictures show"
+            );
+            captions_hold = false;
+        }
     }
-    Ok(reports.iter().all(|r| r.output.is_ok()))
+    Ok(captions_hold && reports.iter().all(|r| r.output.is_ok()))
 }
 
 /// `-- CMD ARGS...`: traces it, passes on what it printed, saves the pictures.
@@ -116,8 +133,50 @@ fn python_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("python")
 }
 
-/// The gallery's Python pictures, from the programs in [`python_dir`].
-fn trace_python_versions(out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// What contradicts the traced runs in either gallery README ([`captions`]): every traced
+/// picture must be captioned in both, and when `whole` (the whole gallery was traced)
+/// every captioned picture must have been traced.
+pub fn caption_contradictions(
+    root: &Path,
+    traced: &[&Traced],
+    whole: bool,
+) -> anyhow::Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for readme in captions::READMES {
+        let text = std::fs::read_to_string(root.join(readme))
+            .with_context(|| format!("reading {readme}"))?;
+        let trace_of = |name: &str| {
+            traced
+                .iter()
+                .find(|t| t.name == name)
+                .map(|t| (&t.trace, &t.spans[..]))
+        };
+        problems.extend(captions::contradictions(readme, &text, trace_of));
+        // A README that does not parse is reported once, above.
+        let Ok(pictures) = captions::pictures(&text) else {
+            continue;
+        };
+        let shown: Vec<String> = pictures.into_iter().map(|(name, _)| name).collect();
+        for t in traced {
+            if !shown.contains(&t.name) {
+                problems.push(format!("{readme}: no caption for the picture {}", t.name));
+            }
+        }
+        for name in shown
+            .iter()
+            .filter(|n| whole && !traced.iter().any(|t| &t.name == *n))
+        {
+            problems.push(format!(
+                "{readme}: shows {name}, which the gallery no longer draws"
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+/// The gallery's Python pictures, from the programs in [`python_dir`]: each run and where
+/// its picture is.
+fn trace_python_versions(out: &Path) -> anyhow::Result<Vec<(Traced, PathBuf)>> {
     let dir = python_dir();
     let interpreter = python()?;
     let mut pictures = Vec::new();
@@ -129,7 +188,7 @@ fn trace_python_versions(out: &Path) -> anyhow::Result<Vec<PathBuf>> {
         traced.trace.command[0] = "python3".to_string();
         let svg = traced.save(out)?;
         println!("ok    {name:<20} {} → {}", traced.summary(), svg.display());
-        pictures.push(svg);
+        pictures.push((traced, svg));
     }
     Ok(pictures)
 }
@@ -167,7 +226,7 @@ fn command_name(command: &[String]) -> String {
 /// Traces `command` (run in `dir` if given), with task lanes from its lines.
 fn trace_command(name: &str, command: &[String], dir: Option<&Path>) -> anyhow::Result<Traced> {
     let program = std::ffi::OsString::from(&command[0]);
-    let (trace, _) = ptrace::run(&program, &command[1..], Duration::from_secs(60), dir)?;
+    let (trace, _) = ptrace::run(&program, &command[1..], Duration::from_secs(60), dir, &[])?;
     let spans = tasks::from_lines(&trace.lines);
     Ok(Traced {
         name: name.to_string(),

@@ -1,11 +1,12 @@
 //! Tracing the workspace's examples: built and found as `cargo xtask verify` does, each
-//! run with its first case's arguments (async_fetch against the local test server), its
-//! output held against the catalogue's check, its trace against [`props`].
+//! run with its first case's arguments (async_fetch against the local test server), and
+//! those in [`SPAWN_PICTURES`] again under the spawn start method; each one's output held
+//! against the catalogue's check, its trace against [`props`].
 
 use std::thread;
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 
 use super::props::{self, Check};
 use super::{Jobs, Traced, ptrace, tasks};
@@ -13,6 +14,11 @@ use xtask::catalogue::{self, Case, Env};
 use xtask::expect::Run;
 use xtask::http_server::Server;
 use xtask::verify::{self, Bin};
+
+/// The examples drawn again under the spawn start method, as `spawn/NAME` from their
+/// catalogue case `NAME/spawn` (`SHARED_START_METHOD=spawn`): each child is the program
+/// started anew, where fork's children are copies of the parent.
+pub const SPAWN_PICTURES: [&str; 2] = ["process_basic", "process_pool"];
 
 /// One example's trace, and what was checked.
 pub struct Report {
@@ -43,21 +49,39 @@ pub fn trace_all(names: &[String], jobs: Jobs) -> anyhow::Result<Vec<Report>> {
         refused: server.refused_url(),
     };
     let cases = catalogue::cases(&env);
-    let selected: Vec<(&Bin, Option<&Case>)> = bins
+    let mut selected: Vec<(String, &Bin, Option<&Case>)> = Vec::new();
+    for bin in bins
         .iter()
         .filter(|b| names.is_empty() || names.contains(&b.name))
-        .map(|b| (b, cases.iter().find(|c| c.bin == b.name)))
-        .collect();
+    {
+        selected.push((
+            bin.name.clone(),
+            bin,
+            cases.iter().find(|c| c.bin == bin.name),
+        ));
+        if SPAWN_PICTURES.contains(&bin.name.as_str()) && cfg!(target_os = "linux") {
+            let spawn = format!("{}/spawn", bin.name);
+            let case = cases.iter().find(|c| c.name == spawn).with_context(|| {
+                format!(
+                    "xtask/src/catalogue has no case {spawn} to draw spawn/{}",
+                    bin.name
+                )
+            })?;
+            selected.push((format!("spawn/{}", bin.name), bin, Some(case)));
+        }
+    }
     let server = &server;
     let results: Vec<anyhow::Result<Report>> = match jobs {
         Jobs::OneAtATime => selected
             .iter()
-            .map(|&(bin, case)| trace_one(bin, case, server, jobs))
+            .map(|(name, bin, case)| trace_one(name, bin, *case, server, jobs))
             .collect(),
         Jobs::AllAtOnce => thread::scope(|scope| {
             let handles: Vec<_> = selected
                 .iter()
-                .map(|&(bin, case)| scope.spawn(move || trace_one(bin, case, server, jobs)))
+                .map(|(name, bin, case)| {
+                    scope.spawn(move || trace_one(name, bin, *case, server, jobs))
+                })
                 .collect();
             handles
                 .into_iter()
@@ -68,18 +92,20 @@ pub fn trace_all(names: &[String], jobs: Jobs) -> anyhow::Result<Vec<Report>> {
     results.into_iter().collect()
 }
 
-/// Traces one example with its first case's arguments (none if it has no case).
+/// Traces one example with its case's arguments and environment (none if it has no
+/// case), as the picture `name`.
 fn trace_one(
+    name: &str,
     bin: &Bin,
     case: Option<&Case>,
     server: &Server,
     jobs: Jobs,
 ) -> anyhow::Result<Report> {
-    let (args, limit) = match case {
-        Some(case) => (case.args.clone(), case.timeout),
-        None => (Vec::new(), Duration::from_secs(30)),
+    let (args, env, limit) = match case {
+        Some(case) => (case.args.clone(), case.env.clone(), case.timeout),
+        None => (Vec::new(), Vec::new(), Duration::from_secs(30)),
     };
-    let (mut trace, origin) = ptrace::run(bin.exe.as_os_str(), &args, limit, None)?;
+    let (mut trace, origin) = ptrace::run(bin.exe.as_os_str(), &args, limit, None, &env)?;
     // Shown from the workspace (target/debug/NAME), not as this machine's full path.
     if let Ok(here) = std::env::current_dir()
         && let Ok(relative) = bin.exe.strip_prefix(here)
@@ -110,7 +136,7 @@ fn trace_one(
         .collect();
     Ok(Report {
         traced: Traced {
-            name: bin.name.clone(),
+            name: name.to_string(),
             trace,
             spans,
         },

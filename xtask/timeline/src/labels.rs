@@ -2,12 +2,21 @@
 
 use super::model::{End, Process, Trace};
 
-/// "process 4242: process_pool", and who forked it if that was not the tracer.
+/// "process 4242: process_pool", who forked it if that was not the tracer, and whether it
+/// then ran a program anew (a spawned child: "forked by 4240, exec'd").
 pub fn process(trace: &Trace, process: &Process<'_>) -> String {
     let name = &process.main().name;
+    let execed = if trace.execed(process.pid) {
+        ", exec'd"
+    } else {
+        ""
+    };
     match process.parent(trace) {
-        Some(parent) => format!("process {}: {name}, forked by {parent}", process.pid),
-        None => format!("process {}: {name}", process.pid),
+        Some(parent) => format!(
+            "process {}: {name}, forked by {parent}{execed}",
+            process.pid
+        ),
+        None => format!("process {}: {name}{execed}", process.pid),
     }
 }
 

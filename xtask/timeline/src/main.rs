@@ -13,6 +13,7 @@
 // Only Linux runs the tracer; elsewhere the pictures' code is built but not called.
 #![cfg_attr(not(target_os = "linux"), allow(dead_code))]
 
+mod captions;
 mod chrome;
 #[cfg(target_os = "linux")]
 mod cli;

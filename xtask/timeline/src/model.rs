@@ -24,6 +24,9 @@ pub struct Trace {
     pub stderr: String,
     /// It ran past its time limit and the tracer killed it.
     pub timed_out: bool,
+    /// Processes that ran a new program (`execve`) after the command's own start, as a
+    /// spawned child runs its parent's program again: (pid, when).
+    pub execs: Vec<(i32, Duration)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -105,6 +108,11 @@ impl Process<'_> {
 impl Trace {
     pub fn thread(&self, tid: i32) -> Option<&Thread> {
         self.threads.iter().find(|t| t.tid == tid)
+    }
+
+    /// Whether process `pid` ran a new program during the run (see [`Trace::execs`]).
+    pub fn execed(&self, pid: i32) -> bool {
+        self.execs.iter().any(|&(p, _)| p == pid)
     }
 
     /// Every process, in the order each was born, the started one first.

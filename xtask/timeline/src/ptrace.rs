@@ -34,14 +34,15 @@ use nix::unistd::Pid;
 use super::model::{End, LineSplitter, Thread, Trace};
 use xtask::exec;
 
-/// Runs `program args` (in `dir`, if given) to its end under the tracer, killing it
-/// after `limit`; returns the trace and the instant its clock starts from: when the
+/// Runs `program args` (in `dir`, if given, with `env` added to its environment) to its
+/// end under the tracer, killing it after `limit`; returns the trace and the instant its clock starts from: when the
 /// command's program began, just after its `execve`.
 pub fn run(
     program: &OsStr,
     args: &[String],
     limit: Duration,
     dir: Option<&Path>,
+    env: &[(&str, &str)],
 ) -> anyhow::Result<(Trace, Instant)> {
     let mut command = Command::new(program);
     if let Some(dir) = dir {
@@ -49,6 +50,7 @@ pub fn run(
     }
     command
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -251,6 +253,8 @@ struct Tracer {
     /// The run's stdout and stderr pipes (their `/proc/…/fd` links): a write counts as
     /// printed if it goes into one of them, whatever fd the program wrote it to.
     pipes: [Option<PathBuf>; 2],
+    /// Processes that ran a program of their own after the traced command's: (pid, when).
+    execs: Vec<(i32, Duration)>,
 }
 
 impl Tracer {
@@ -264,6 +268,7 @@ impl Tracer {
             lines: LineSplitter::default(),
             code: None,
             root_ended: false,
+            execs: Vec::new(),
         }
     }
 
@@ -432,6 +437,8 @@ impl Tracer {
             {
                 self.gone(former as i32, None, at);
             }
+            // After an exec the event comes from the thread that now has the pid.
+            self.execs.push((tid, at));
         }
     }
 
@@ -537,6 +544,7 @@ impl Tracer {
             code: self.code,
             lines: std::mem::take(&mut self.lines).finish(),
             threads: self.threads,
+            execs: self.execs,
             ..Trace::default()
         }
     }

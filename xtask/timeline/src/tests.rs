@@ -8,7 +8,7 @@ use std::ffi::OsStr;
 use std::thread;
 use std::time::Duration;
 
-use super::cli::python;
+use super::cli::{caption_contradictions, python};
 use super::examples;
 use super::model::{End, Trace};
 use super::props::Check;
@@ -18,7 +18,13 @@ use super::{Jobs, tasks};
 /// Traces `program args`; `None` (after saying why) where ptrace is not permitted.
 fn trace(program: &str, args: &[&str]) -> Option<Trace> {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    match ptrace::run(OsStr::new(program), &args, Duration::from_secs(20), None) {
+    match ptrace::run(
+        OsStr::new(program),
+        &args,
+        Duration::from_secs(20),
+        None,
+        &[],
+    ) {
         Ok((trace, _)) => Some(trace),
         Err(err) if err.is::<NotPermitted>() => {
             eprintln!("SKIPPED: this system does not permit ptrace, so nothing is traced: {err}");
@@ -53,7 +59,11 @@ fn every_example_is_traced_and_its_properties_hold() {
     }
     let reports = examples::trace_all(&[], Jobs::AllAtOnce).unwrap();
     let examples = xtask::verify::example_bins().unwrap().len();
-    assert_eq!(reports.len(), examples, "one trace per example");
+    assert_eq!(
+        reports.len(),
+        examples + examples::SPAWN_PICTURES.len(),
+        "one trace per example, and one more under spawn for each in SPAWN_PICTURES"
+    );
     let mut problems = Vec::new();
     for report in &reports {
         let name = &report.traced.name;
@@ -63,10 +73,6 @@ fn every_example_is_traced_and_its_properties_hold() {
             ));
         }
         for (check, result) in &report.checks {
-            // Known not to hold today: see `process_pools_workers_are_alive_together`.
-            if (name.as_str(), *check) == ("process_pool", Check::AliveTogether(4)) {
-                continue;
-            }
             if let Err(why) = result {
                 problems.push(format!("{name}: it should {check}, but {why}"));
             }
@@ -88,20 +94,11 @@ fn every_example_is_traced_and_its_properties_hold() {
     ] {
         assert!(asserted(async_example, Check::OneThread), "{async_example}");
     }
+    // The gallery's captions of these pictures say what these runs show.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let traced: Vec<_> = reports.iter().map(|r| &r.traced).collect();
+    problems.extend(caption_contradictions(&root, &traced, false).unwrap());
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-}
-
-/// Python's `Pool(4)` keeps its four workers until the pool closes; `shared::Pool` forks
-/// them per call and keeps each until every chunk is in, so even with five tiny items the
-/// four are alive at the same time.
-#[test]
-fn process_pools_workers_are_alive_together() {
-    if trace("true", &[]).is_none() {
-        return;
-    }
-    let reports = examples::trace_all(&["process_pool".to_string()], Jobs::OneAtATime).unwrap();
-    let trace = &reports[0].traced.trace;
-    assert_eq!(holds(Check::AliveTogether(4), trace), Ok(()));
 }
 
 #[test]
@@ -270,7 +267,13 @@ fn writev_and_python_threads_are_recorded() {
 fn a_run_past_its_limit_is_killed() {
     let started = std::time::Instant::now();
     let args = ["-c".to_string(), "echo started; sleep 30".to_string()];
-    let result = ptrace::run(OsStr::new("sh"), &args, Duration::from_millis(300), None);
+    let result = ptrace::run(
+        OsStr::new("sh"),
+        &args,
+        Duration::from_millis(300),
+        None,
+        &[],
+    );
     let trace = match result {
         Ok((trace, _)) => trace,
         Err(err) if err.is::<NotPermitted>() => return eprintln!("SKIPPED: {err}"),
@@ -285,7 +288,7 @@ fn a_run_past_its_limit_is_killed() {
 #[test]
 fn a_program_that_does_not_exist_is_a_clear_error() {
     let missing = OsStr::new("no-such-program-here");
-    let err = ptrace::run(missing, &[], Duration::from_secs(5), None).unwrap_err();
+    let err = ptrace::run(missing, &[], Duration::from_secs(5), None, &[]).unwrap_err();
     if err.is::<NotPermitted>() {
         return eprintln!("SKIPPED: {err}");
     }
