@@ -262,7 +262,7 @@ pub fn reader_gone() -> io::Error {
 pub fn not_ours() -> io::Error {
     io::Error::other(
         "this end belongs to another process: a child gets an end only as an argument of \
-         its Process (or Pool call)",
+         its Process",
     )
 }
 

@@ -65,7 +65,7 @@ fn private_fds() -> MutexGuard<'static, Vec<RawFd>> {
 }
 
 /// A file descriptor that children started by `Process` do not keep unless it is handed
-/// over through `Process::start_with`; see the [module docs](self).
+/// over as one of the arguments of `Process::start`; see the [module docs](self).
 ///
 /// Reads and writes go straight to the descriptor (`&PrivateFd` is `Read` and `Write`).
 #[derive(Debug)]

@@ -123,7 +123,9 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
 /// The putting end; see the [module docs](self).
 pub struct Sender<T> {
     fd: PrivateFd,
-    /// The process this sender belongs to; 0 in a parent that handed it to a child.
+    /// The process this sender belongs to: the one that made it, or that received it as a
+    /// process argument. A copy a forked child holds without having been handed it still
+    /// names the parent, so the child cannot use it.
     owner: u32,
     /// Frames not written yet (in a cell, so that handing the sender over can flush it).
     buf: RefCell<Vec<u8>>,

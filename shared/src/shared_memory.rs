@@ -162,25 +162,41 @@ fn new_object(len: usize) -> io::Result<OwnedFd> {
 struct Mapping<A> {
     ptr: NonNull<A>,
     len: usize,
+    /// The mapping's length in bytes: `len` atomics (at least one), as [`Mapping::bytes`]
+    /// computed it when mapping.
+    bytes: NonZeroUsize,
     fd: OwnedFd,
 }
 
 impl<A> Mapping<A> {
     /// A new object, all zero.
     fn zeroed(len: usize) -> io::Result<Self> {
-        let fd = new_object(Self::bytes(len).get())?;
+        let fd = new_object(Self::bytes(len)?.get())?;
         Mapping::map(fd, len)
     }
 
-    fn bytes(len: usize) -> NonZeroUsize {
-        NonZeroUsize::new(std::mem::size_of::<A>() * len.max(1))
-            .expect("atomics are not zero-sized")
+    /// The bytes `len` atomics take (one at least: a mapping is never empty), refused
+    /// when that is more than `isize::MAX`, which no slice may span: a length that
+    /// overflowed would map fewer bytes than the slice then reaches.
+    fn bytes(len: usize) -> io::Result<NonZeroUsize> {
+        std::mem::size_of::<A>()
+            .checked_mul(len.max(1))
+            .filter(|&bytes| bytes <= isize::MAX as usize)
+            .and_then(NonZeroUsize::new)
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{len} shared atomics would take more bytes than a slice may span"),
+                )
+            })
     }
 
-    /// Maps the object `fd`, which holds `len` atomics of type `A`.
+    /// Maps the object `fd`, which holds `len` atomics of type `A`: it must be exactly the
+    /// size computed here, or the slice would reach past the mapping.
     fn map(fd: OwnedFd, len: usize) -> io::Result<Self> {
+        let bytes = Self::bytes(len)?;
         let size = nix::sys::stat::fstat(fd.as_fd())?.st_size;
-        if u64::try_from(size).ok() != Some(Self::bytes(len).get() as u64) {
+        if u64::try_from(size).ok() != Some(bytes.get() as u64) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "a shared-memory handle whose object is not its size",
@@ -191,7 +207,7 @@ impl<A> Mapping<A> {
         let raw = unsafe {
             mmap(
                 None,
-                Self::bytes(len),
+                bytes,
                 ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
                 MapFlags::MAP_SHARED,
                 &fd,
@@ -201,12 +217,14 @@ impl<A> Mapping<A> {
         Ok(Mapping {
             ptr: raw.cast::<A>(),
             len,
+            bytes,
             fd,
         })
     }
 
     fn as_slice(&self) -> &[A] {
-        // SAFETY: `ptr` points at `len` atomics that stay mapped until drop, page-aligned
+        // SAFETY: `ptr` points at `len` atomics (`bytes`, no more than `isize::MAX`, checked
+        // against the object's size in `map`) that stay mapped until drop, page-aligned
         // (more than any atomic needs). The object starts as zero bytes (a new one is
         // zero-filled), a valid value of every integer atomic, and only atomics of this type
         // are ever stored there. Atomics may be shared (`&A`) however many processes write
@@ -219,7 +237,7 @@ impl<A> Drop for Mapping<A> {
     fn drop(&mut self) {
         // SAFETY: exactly the mapping `map` made; no reference into it outlives `self`.
         // Atomics need no drop. Other processes' views are theirs to unmap.
-        let _ = unsafe { munmap(self.ptr.cast(), Self::bytes(self.len).get()) };
+        let _ = unsafe { munmap(self.ptr.cast(), self.bytes.get()) };
     }
 }
 
@@ -247,7 +265,8 @@ fn deserialize_mapping<'de, A, D: Deserializer<'de>>(d: D) -> Result<Mapping<A>,
         }
     }
     let (Fd(fd), len) = <(Fd, u64)>::deserialize(d)?;
-    Mapping::map(fd, len as usize).map_err(serde::de::Error::custom)
+    let len = usize::try_from(len).map_err(serde::de::Error::custom)?;
+    Mapping::map(fd, len).map_err(serde::de::Error::custom)
 }
 
 /// One integer in shared memory; Python's `multiprocessing.Value`. A clone is another
@@ -534,6 +553,41 @@ mod tests {
         }
         let odd = Array::new((0..10u16).filter(|n| n % 2 == 1)).unwrap();
         assert_eq!(odd.to_vec(), [1, 3, 5, 7, 9]);
+    }
+
+    /// A length hint whose byte size wraps around (in a release build, where `*` does not
+    /// panic, 8 × (2^61 + 1) wraps to 8): refused, never a one-page mapping under a slice
+    /// of 2^61 atomics.
+    #[test]
+    fn sizes_past_isize_max_are_refused_not_wrapped() {
+        let huge = (1usize << 61) + 1;
+        let lying = Lying {
+            items: vec![1, 2].into_iter(),
+            claimed: huge,
+        };
+        let err = Array::new(lying.map(u64::from)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+        type Mapped = Mapping<AtomicU64>;
+        assert_eq!(Mapped::bytes(0).unwrap().get(), 8);
+        assert_eq!(Mapped::bytes(3).unwrap().get(), 24);
+        assert_eq!(
+            Mapped::bytes(isize::MAX as usize / 8).unwrap().get(),
+            isize::MAX as usize / 8 * 8
+        );
+        for len in [isize::MAX as usize / 8 + 1, huge, usize::MAX] {
+            assert!(Mapped::bytes(len).is_err(), "{len}");
+        }
+        // A handle that arrives saying it holds `huge` atomics, over a one-atomic object:
+        // the size `map` computes itself is refused before the object is even looked at.
+        let fd = new_object(8).unwrap();
+        let err = Mapped::map(fd, huge)
+            .err()
+            .expect("a wrapped size was mapped");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+        // And one whose object is smaller than its length says.
+        let fd = new_object(8).unwrap();
+        let err = Mapped::map(fd, 2).err().expect("a short object was mapped");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
     }
 
     #[test]
