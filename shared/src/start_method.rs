@@ -152,6 +152,16 @@ static EXE: OnceLock<Option<ExeId>> = OnceLock::new();
 /// exits, so the rest of `main` never runs there; without this call the child would run
 /// `main` again, so spawn refuses to start children from a program that has not called
 /// it. Under fork it is not needed (the child is a copy, already past this line).
+///
+/// # Trust
+///
+/// A program that calls `main_guard` and is started with the argument
+/// `--shared-spawned-child` reads from its standard input where the function it is to
+/// run lies (as a distance in its own code) and which inherited descriptors it is to
+/// take over, and then runs that function: whoever starts the program that way chooses
+/// what it runs. That is no more than running the program at all allows, unless the
+/// program has rights its caller lacks (a setuid program, a service started for another
+/// user): such a program must not call `main_guard` (and so cannot use spawn).
 pub fn main_guard() {
     EXE.get_or_init(Exe::id);
     let mut args = std::env::args_os();
@@ -254,8 +264,16 @@ fn run_spawned_child() -> i32 {
             return FAILED;
         }
     };
+    if let Err(why) = check_descriptors(&fds) {
+        eprintln!(
+            "spawned child: the start message names {why}; `{CHILD_ARG}` is for processes \
+             that shared::process starts"
+        );
+        return FAILED;
+    }
     // SAFETY: the parent handed exactly these descriptors over (made inheritable for this
-    // exec only), and nothing else in this new program knows them.
+    // exec only), and nothing else in this new program knows them; they are distinct and
+    // none is negative (checked above), so each is adopted by one owner.
     let mut fds = unsafe { reduction::adopt(&fds) };
     for fd in &fds {
         let _ = os::close_on_exec(fd); // ours, not our own children's
@@ -282,6 +300,24 @@ fn run_spawned_child() -> i32 {
     // function lies there. A function's address is a valid `fn` pointer of its type.
     let entry: Entry = unsafe { std::mem::transmute::<usize, Entry>(entry) };
     run_target(entry, &args, fds, &status)
+}
+
+/// What a start message's descriptor list must be before any is adopted: at least the
+/// status pipe's end, none negative, none twice (two owners of one descriptor would
+/// close it twice).
+fn check_descriptors(fds: &[RawFd]) -> Result<(), String> {
+    if fds.is_empty() {
+        return Err("no descriptors (the status pipe's end comes last)".to_string());
+    }
+    if let Some(fd) = fds.iter().find(|&&fd| fd < 0) {
+        return Err(format!("the descriptor {fd}, which cannot be open"));
+    }
+    for (i, fd) in fds.iter().enumerate() {
+        if fds[..i].contains(fd) {
+            return Err(format!("the descriptor {fd} twice"));
+        }
+    }
+    Ok(())
 }
 
 /// An executable as it was: its size and modification time in nanoseconds.
@@ -345,5 +381,18 @@ mod tests {
         }
         let entry = some_entry as Entry as usize;
         assert_eq!(address_at(offset_of(entry)), entry);
+    }
+
+    #[test]
+    fn a_start_message_with_bad_descriptors_is_refused() {
+        assert_eq!(check_descriptors(&[5, 7, 4]), Ok(()));
+        for (fds, why) in [
+            (&[][..], "no descriptors"),
+            (&[5, -1, 4][..], "the descriptor -1"),
+            (&[5, 7, 5][..], "the descriptor 5 twice"),
+        ] {
+            let err = check_descriptors(fds).unwrap_err();
+            assert!(err.contains(why), "{fds:?}: {err}");
+        }
     }
 }

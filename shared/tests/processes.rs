@@ -231,6 +231,11 @@ const SCENARIOS: &[Scenario] = &[
         method_in_force,
         Runs::Once,
     ),
+    (
+        "a forged start message is refused before anything runs",
+        forged_start_messages,
+        Runs::Once,
+    ),
 ];
 
 fn main() -> ExitCode {
@@ -1691,6 +1696,54 @@ fn fork_after_join(method: StartMethod) -> Checked {
         let child =
             Process::start_by(method, nothing, ()).map_err(|e| format!("round {round}: {e}"))?;
         child.join().map_err(|e| format!("round {round}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// This test run started again with the spawned-child argument, as someone other than
+/// `Process` might, given a start message with bad descriptors, or none: each is refused
+/// with a message and exit code 1 before any descriptor is adopted or any target runs.
+fn forged_start_messages(_: StartMethod) -> Checked {
+    use std::io::Write;
+    // The start message's shape: parent pid, executable id, quiet, entry offset,
+    // descriptors, arguments.
+    type Wire = (u32, Option<(u64, u128)>, bool, u64, Vec<i32>, Vec<u8>);
+    let message = |fds: Vec<i32>| {
+        let wire: Wire = (std::process::id(), None, false, 0, fds, Vec::new());
+        postcard::to_stdvec(&wire).unwrap()
+    };
+    for (stdin, why) in [
+        (message(vec![-1]), "names the descriptor -1"),
+        (message(vec![9, 9]), "names the descriptor 9 twice"),
+        (message(Vec::new()), "names no descriptors"),
+        (b"not a message".to_vec(), "is not a start message"),
+    ] {
+        let mut child = std::process::Command::new(std::env::current_exe().or_message()?)
+            .arg("--shared-spawned-child")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .or_message()?;
+        let mut input = child.stdin.take().expect("piped");
+        input.write_all(&stdin).or_message()?;
+        drop(input);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while child.try_wait().or_message()?.is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("the child given a message that {why} did not end"));
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        let out = child.wait_with_output().or_message()?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        check!(
+            out.status.code() == Some(1) && stderr.contains(why),
+            "a start message that {why}: exit {:?}, stderr {stderr:?}",
+            out.status
+        );
     }
     Ok(())
 }
