@@ -27,6 +27,8 @@ pub mod thread_pool;
 pub mod frames;
 #[cfg(unix)]
 mod os;
+#[cfg(target_os = "linux")]
+mod parent_thread;
 #[cfg(unix)]
 pub mod pipe;
 #[cfg(unix)]

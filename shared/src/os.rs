@@ -4,8 +4,8 @@
 //!
 //! # Copying it
 //!
-//! Copy `os.rs`, `process.rs`, `start_method.rs`, `reduction.rs`, `private_fd.rs` and
-//! `closed_stdout.rs` into one folder of your crate, as sibling modules (they reach each
+//! Copy `os.rs`, `parent_thread.rs`, `process.rs`, `start_method.rs`, `reduction.rs`,
+//! `private_fd.rs` and `closed_stdout.rs` into one folder of your crate, as sibling modules (they reach each
 //! other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
@@ -137,7 +137,9 @@ pub fn thread_count() -> io::Result<usize> {
 }
 
 /// In a new child: asks the kernel to SIGKILL this process when the parent's thread that
-/// started it ends; fails if `parent` is already gone (the signal would never come).
+/// started it ends (Linux ties the request to that thread, so a spawned child is started
+/// from a thread that lasts as long as it runs: [`spawn`]); fails if `parent` is already
+/// gone (the signal would never come).
 #[cfg(target_os = "linux")]
 pub fn die_with_parent(parent: Pid) -> nix::Result<()> {
     nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
@@ -214,6 +216,32 @@ pub fn close_on_exec(fd: &OwnedFd) -> nix::Result<()> {
 /// Right after a spawned child started: what this OS does to tie it to its parent (on
 /// Linux and macOS the child does it itself, in [`die_with_parent`]).
 pub fn adopt_child(_child: &std::process::Child) {}
+
+/// Held while a spawned child runs; see [`spawn`].
+#[cfg(target_os = "linux")]
+pub use super::parent_thread::Lease;
+
+/// Starts a spawned child. Linux: from a thread that lasts while the child runs (the
+/// [`Lease`]), because the kernel kills a child whose starting *thread* ends
+/// ([`die_with_parent`]); see [`parent_thread`](super::parent_thread).
+#[cfg(target_os = "linux")]
+pub fn spawn(command: std::process::Command) -> io::Result<(std::process::Child, Option<Lease>)> {
+    super::parent_thread::spawn(command)
+}
+
+/// Held while a spawned child runs; nothing, where no thread needs to last.
+#[cfg(not(target_os = "linux"))]
+#[derive(Debug)]
+pub struct Lease;
+
+/// Starts a spawned child, from this thread: without `PR_SET_PDEATHSIG`, which thread
+/// started a child does not matter.
+#[cfg(not(target_os = "linux"))]
+pub fn spawn(
+    mut command: std::process::Command,
+) -> io::Result<(std::process::Child, Option<Lease>)> {
+    Ok((command.spawn()?, None))
+}
 
 /// Whether this process's stdout is a pipe or socket no one reads any more (Linux reports
 /// `POLLERR`, macOS `POLLHUP`).

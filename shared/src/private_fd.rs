@@ -25,9 +25,9 @@
 //!
 //! # Copying it
 //!
-//! Copy `private_fd.rs`, `process.rs`, `start_method.rs`, `reduction.rs`, `os.rs` and
-//! `closed_stdout.rs` into one folder of your crate, as sibling modules (they reach each
-//! other through `super::`), and add to `Cargo.toml`:
+//! Copy `private_fd.rs`, `process.rs`, `start_method.rs`, `reduction.rs`, `os.rs`,
+//! `parent_thread.rs` and `closed_stdout.rs` into one folder of your crate, as sibling
+//! modules (they reach each other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]

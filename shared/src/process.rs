@@ -31,9 +31,9 @@
 //!
 //! # Copying it
 //!
-//! Copy `process.rs`, `start_method.rs`, `reduction.rs`, `private_fd.rs`, `os.rs` and
-//! `closed_stdout.rs` into one folder of your crate, as sibling modules (they reach each
-//! other through `super::`), and add to `Cargo.toml`:
+//! Copy `process.rs`, `start_method.rs`, `reduction.rs`, `private_fd.rs`, `os.rs`,
+//! `parent_thread.rs` and `closed_stdout.rs` into one folder of your crate, as sibling
+//! modules (they reach each other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
@@ -76,7 +76,10 @@
 //! its `Drop`, which kills the child and then reaps it. On Linux every child also asks the
 //! kernel for SIGKILL when the thread that started it ends (`PR_SET_PDEATHSIG`), and exits
 //! at once if its parent was already gone, so a parent ended by Ctrl-C or SIGKILL takes its
-//! children with it. macOS has no such request: there Ctrl-C still reaches every child (the
+//! children with it. Because the kernel watches that *thread*, a child spawned from any
+//! thread but the main one is started from a thread of `shared`'s own that lasts until
+//! the child is reaped: a `Process` or `Pool` made on a thread that then ends keeps its
+//! children. macOS has no such request: there Ctrl-C still reaches every child (the
 //! terminal signals the whole process group), but the children of a parent killed by a
 //! signal sent to it alone run on until they end by themselves.
 
@@ -120,7 +123,12 @@ pub struct Process {
 
 enum Child {
     Forked(Pid),
-    Spawned(std::process::Child),
+    Spawned {
+        child: std::process::Child,
+        /// What keeps the thread that started it alive ([`os::spawn`]), dropped after
+        /// the child is reaped (in `Process`'s drop, which runs first).
+        _lease: Option<os::Lease>,
+    },
 }
 
 /// How a child ended.
@@ -295,7 +303,7 @@ impl Process {
     pub fn pid(&self) -> u32 {
         match &self.child {
             Child::Forked(pid) => pid.as_raw().unsigned_abs(),
-            Child::Spawned(child) => child.id(),
+            Child::Spawned { child, .. } => child.id(),
         }
     }
 
@@ -374,7 +382,7 @@ impl Process {
         }
         let end = match &mut self.child {
             Child::Forked(pid) => wait_forked(*pid, block)?,
-            Child::Spawned(child) => {
+            Child::Spawned { child, .. } => {
                 let status = if block {
                     Some(child.wait().map_err(os_error("waitpid"))?)
                 } else {
@@ -504,11 +512,14 @@ fn fork_child<A: Serialize>(entry: Entry, args: A) -> Result<Process, ProcessErr
 fn spawn_child<A: Serialize>(entry: Entry, args: A) -> Result<Process, ProcessError> {
     let (bytes, fds) = reduction::encode(&args).map_err(os_error("encoding the arguments"))?;
     let (status_read, status_write) = status_pipe()?;
-    let child = start_method::spawn(entry, &bytes, &fds, status_write.as_fd())?;
+    let (child, lease) = start_method::spawn(entry, &bytes, &fds, status_write.as_fd())?;
     drop(status_write);
     drop(args); // the child has its own copies of the descriptors now
     Ok(Process {
-        child: Child::Spawned(child),
+        child: Child::Spawned {
+            child,
+            _lease: lease,
+        },
         owner: current_pid(),
         status: status_read,
         ended: None,

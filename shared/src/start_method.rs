@@ -15,9 +15,9 @@
 //!
 //! # Copying it
 //!
-//! Copy `start_method.rs`, `process.rs`, `reduction.rs`, `private_fd.rs`, `os.rs` and
-//! `closed_stdout.rs` into one folder of your crate, as sibling modules (they reach each
-//! other through `super::`), and add to `Cargo.toml`:
+//! Copy `start_method.rs`, `process.rs`, `reduction.rs`, `private_fd.rs`, `os.rs`,
+//! `parent_thread.rs` and `closed_stdout.rs` into one folder of your crate, as sibling
+//! modules (they reach each other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
@@ -193,13 +193,13 @@ pub(super) type Entry = fn(&[u8], Vec<OwnedFd>) -> Option<String>;
 type Wire = (u32, Option<ExeId>, bool, u64, Vec<RawFd>, Vec<u8>);
 
 /// Starts this program again as a child that runs `entry(args)`, handing it `fds` and
-/// the status pipe's write end.
+/// the status pipe's write end; the child, and what must be held while it runs.
 pub(super) fn spawn(
     entry: Entry,
     args: &[u8],
     fds: &[RawFd],
     status: BorrowedFd<'_>,
-) -> Result<std::process::Child, ProcessError> {
+) -> Result<(std::process::Child, Option<os::Lease>), ProcessError> {
     let Some(exe) = EXE.get() else {
         return Err(ProcessError::Method(
             "the spawn start method needs `shared::main_guard()` as the first line of `main` \
@@ -229,7 +229,7 @@ pub(super) fn spawn(
     unsafe {
         command.pre_exec(move || fds.iter().try_for_each(|&fd| os::keep_on_exec(fd)));
     }
-    let mut child = command.spawn().map_err(|e| ProcessError::Os {
+    let (mut child, lease) = os::spawn(command).map_err(|e| ProcessError::Os {
         call: "starting this program again (spawn)",
         source: e,
     })?;
@@ -243,7 +243,7 @@ pub(super) fn spawn(
             source: e,
         });
     }
-    Ok(child)
+    Ok((child, lease))
 }
 
 /// In a spawned child, from `main_guard`: reads what the parent sent, runs the target,

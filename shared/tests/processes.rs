@@ -236,6 +236,11 @@ const SCENARIOS: &[Scenario] = &[
         forged_start_messages,
         Runs::Once,
     ),
+    (
+        "children started from a thread that ends work on, and the thread count comes back",
+        started_from_an_ended_thread,
+        Runs::Only(Spawn),
+    ),
 ];
 
 fn main() -> ExitCode {
@@ -1746,6 +1751,43 @@ fn forged_start_messages(_: StartMethod) -> Checked {
         );
     }
     Ok(())
+}
+
+/// A `Process` and a `Pool` started from a thread that ends before they are used: on
+/// Linux the kernel kills a child whose starting *thread* ends (`PR_SET_PDEATHSIG`), so
+/// this fails unless they were started from a thread that lasts. Once all are reaped, the
+/// process is back to one thread, and a fork is allowed again.
+fn started_from_an_ended_thread(method: StartMethod) -> Checked {
+    let done = Value::<u32>::new(0).or_message()?;
+    let given = done.clone();
+    let started = thread::spawn(move || -> Result<(Process, Pool), String> {
+        let process = Process::start_by(method, set_after_200_ms, (given,)).or_message()?;
+        let pool = Pool::new_by(method, 2).or_message()?;
+        Ok((process, pool))
+    })
+    .join()
+    .map_err(|_| "the starting thread panicked")?;
+    let (process, mut pool) = started?;
+    // The starting thread has ended; its children must not have.
+    thread::sleep(Duration::from_millis(50));
+    let squares = pool.map(square, &[1, 2, 3]).or_message()?;
+    check!(squares == [1, 4, 9], "the pool answered {squares:?}");
+    process.join().or_message()?;
+    check!(
+        done.get() == 7,
+        "the child did not finish: the value is {}",
+        done.get()
+    );
+    drop(pool);
+    Process::start_by(Fork, nothing, ())
+        .or_message()?
+        .join()
+        .or_message()
+}
+
+fn set_after_200_ms(value: Value<u32>) {
+    thread::sleep(Duration::from_millis(200));
+    value.set(7);
 }
 
 /// Whether this process is a spawned child (run with the argument `main_guard` looks for).
