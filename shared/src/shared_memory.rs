@@ -139,6 +139,8 @@ fn new_object(len: usize) -> io::Result<OwnedFd> {
     use nix::sys::mman::{shm_open, shm_unlink};
     use std::sync::atomic::{AtomicU32, Ordering};
     static COUNT: AtomicU32 = AtomicU32::new(0);
+    // Inheritable until marked close-on-exec below: no child may start meanwhile.
+    let _no_spawn = super::os::making_descriptors();
     let name = format!(
         "/shared-{}-{}",
         std::process::id(),

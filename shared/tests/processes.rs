@@ -241,6 +241,11 @@ const SCENARIOS: &[Scenario] = &[
         started_from_an_ended_thread,
         Runs::Only(Spawn),
     ),
+    (
+        "queues made and handed to children by four threads at once each see their end",
+        queues_from_many_threads,
+        Runs::Only(Spawn),
+    ),
 ];
 
 fn main() -> ExitCode {
@@ -1783,6 +1788,53 @@ fn started_from_an_ended_thread(method: StartMethod) -> Checked {
         .or_message()?
         .join()
         .or_message()
+}
+
+/// Four threads at once, each making queues and handing each one's sender to a spawned
+/// child that puts one item, drops the sender and lingers. A pipe end that leaked into
+/// another thread's child (made inheritable in two steps, as on macOS, while that child
+/// was being started) would keep its queue open while that child lingers: the receiver
+/// would find it empty, not closed.
+fn queues_from_many_threads(method: StartMethod) -> Checked {
+    let runs: Vec<Checked> = thread::scope(|scope| {
+        let threads: Vec<_> = (0..4u32)
+            .map(|t| {
+                scope.spawn(move || -> Checked {
+                    for round in 0..8 {
+                        let (tx, mut rx) = Queue::<u32>::new().or_message()?.split();
+                        let child =
+                            Process::start_by(method, put_and_linger, (tx, t)).or_message()?;
+                        let got = rx.get_timeout(Duration::from_secs(10)).or_message()?;
+                        check!(
+                            matches!(got, Got::Item(n) if n == t),
+                            "thread {t} round {round}: got {got:?}"
+                        );
+                        // The child has dropped its sender, the only one, and lingers.
+                        let end = rx.get_timeout(Duration::from_millis(100)).or_message()?;
+                        check!(
+                            matches!(end, Got::Closed),
+                            "thread {t} round {round}: with its only sender dropped, the \
+                             queue is {end:?}, not closed: an end leaked into another child"
+                        );
+                        child.join().or_message()?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("a thread panicked".into())))
+            .collect()
+    });
+    runs.into_iter().collect()
+}
+
+fn put_and_linger(mut tx: Sender<u32>, n: u32) -> std::io::Result<()> {
+    tx.put(&n)?;
+    drop(tx);
+    thread::sleep(Duration::from_millis(150));
+    Ok(())
 }
 
 fn set_after_200_ms(value: Value<u32>) {
