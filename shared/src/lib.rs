@@ -43,6 +43,8 @@ pub mod queue;
 pub mod reduction;
 #[cfg(unix)]
 pub mod shared_memory;
+#[cfg(all(unix, not(target_os = "linux")))]
+mod spawn_lock;
 #[cfg(unix)]
 pub mod start_method;
 

@@ -4,9 +4,9 @@
 //!
 //! # Copying it
 //!
-//! Copy `os.rs`, `parent_thread.rs`, `process.rs`, `start_method.rs`, `reduction.rs`,
-//! `private_fd.rs` and `closed_stdout.rs` into one folder of your crate, as sibling modules (they reach each
-//! other through `super::`), and add to `Cargo.toml`:
+//! Copy `os.rs`, `parent_thread.rs`, `spawn_lock.rs`, `process.rs`, `start_method.rs`,
+//! `reduction.rs`, `private_fd.rs` and `closed_stdout.rs` into one folder of your crate, as
+//! sibling modules (they reach each other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
@@ -46,29 +46,12 @@ pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     use nix::fcntl::{FcntlArg, FdFlag, fcntl};
     // No `pipe2`: the ends are inheritable until marked, so no child may start meanwhile.
-    let _no_spawn = making_descriptors();
+    let _no_spawn = super::spawn_lock::making_descriptors();
     let (read, write) = nix::unistd::pipe()?;
     for end in [&read, &write] {
         fcntl(end, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))?;
     }
     Ok((read, write))
-}
-
-/// Not Linux: a descriptor made in two steps (made, then marked close-on-exec) would be
-/// inherited by a child another thread spawned between them, and a pipe end kept open in
-/// the wrong child makes a reader wait forever. So the two steps hold this lock shared
-/// ([`making_descriptors`]), and a spawn holds it alone ([`spawn`]): Go's `ForkLock`, and
-/// what Linux's one-step calls (`pipe2`, `memfd_create`, `dup3` with `O_CLOEXEC`) make
-/// unnecessary there.
-#[cfg(not(target_os = "linux"))]
-static SPAWNING: std::sync::RwLock<()> = std::sync::RwLock::new(());
-
-/// Held while a descriptor is made and marked close-on-exec in two steps; see [`SPAWNING`].
-#[cfg(not(target_os = "linux"))]
-pub fn making_descriptors() -> std::sync::RwLockReadGuard<'static, ()> {
-    SPAWNING
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Points each descriptor number in `fds` at a dead descriptor: the file it had open is
@@ -104,8 +87,8 @@ pub fn revoke(fds: &[RawFd]) -> nix::Result<()> {
     for &fd in fds {
         // SAFETY: `dup2` and `fcntl` have no memory-safety preconditions; `dup2` replaces
         // what `fd` refers to in one step and `fd` stays open. `dup2` clears close-on-exec,
-        // so it is set again, with no spawn in between (`making_descriptors`).
-        let _no_spawn = making_descriptors();
+        // so it is set again, with no spawn in between (`spawn_lock`).
+        let _no_spawn = super::spawn_lock::making_descriptors();
         unsafe {
             Errno::result(libc::dup2(dead.as_raw_fd(), fd))?;
             Errno::result(libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC))?;
@@ -253,14 +236,13 @@ pub fn spawn(command: std::process::Command) -> io::Result<(std::process::Child,
 pub struct Lease;
 
 /// Starts a spawned child, from this thread: without `PR_SET_PDEATHSIG`, which thread
-/// started a child does not matter. No descriptor is half made meanwhile ([`SPAWNING`]).
+/// started a child does not matter. No descriptor is half made meanwhile
+/// ([`spawn_lock`](super::spawn_lock)).
 #[cfg(not(target_os = "linux"))]
 pub fn spawn(
     mut command: std::process::Command,
 ) -> io::Result<(std::process::Child, Option<Lease>)> {
-    let _alone = SPAWNING
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _alone = super::spawn_lock::spawning();
     Ok((command.spawn()?, None))
 }
 

@@ -32,8 +32,9 @@
 //!
 //! # Copying it
 //!
-//! Copy `shared_memory.rs` and `reduction.rs` into one folder of your crate, as sibling
-//! modules (they reach each other through `super::`), and add to `Cargo.toml`:
+//! Copy `shared_memory.rs`, `reduction.rs` and `spawn_lock.rs` into one folder of your
+//! crate, as sibling modules (they reach each other through `super::`), and add to
+//! `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
@@ -140,7 +141,7 @@ fn new_object(len: usize) -> io::Result<OwnedFd> {
     use std::sync::atomic::{AtomicU32, Ordering};
     static COUNT: AtomicU32 = AtomicU32::new(0);
     // Inheritable until marked close-on-exec below: no child may start meanwhile.
-    let _no_spawn = super::os::making_descriptors();
+    let _no_spawn = super::spawn_lock::making_descriptors();
     let name = format!(
         "/shared-{}-{}",
         std::process::id(),
