@@ -29,9 +29,9 @@
 //! # Copying it
 //!
 //! Copy `queue.rs`, `frames.rs`, `shared_memory.rs`, `process.rs`, `start_method.rs`,
-//! `reduction.rs`, `private_fd.rs`, `os.rs`, `parent_thread.rs` and `closed_stdout.rs` into
-//! one folder of your crate, as sibling modules (they reach each other through `super::`),
-//! and add to `Cargo.toml`:
+//! `reduction.rs`, `private_fd.rs`, `os.rs`, `parent_thread.rs`, `spawn_lock.rs` and
+//! `closed_stdout.rs` into one folder of your crate, as sibling modules (they reach each
+//! other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
@@ -311,7 +311,9 @@ fn lock(writing: &Value<u32>) -> io::Result<Held<'_>> {
         if spins < 100 {
             spins += 1;
             std::hint::spin_loop(); // most holds last one write of 64 KiB: microseconds
-        } else if has_ended(holder) {
+        } else if has_ended(holder) && writing.get() == holder {
+            // Ended while still holding the lock. (A holder that let go and then exited,
+            // between our look at the lock and at the holder, has not: look again.)
             return Err(io::Error::other(format!(
                 "process {holder} died while writing to this queue: the queue is broken, \
                  its last item may be torn"

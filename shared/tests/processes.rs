@@ -192,6 +192,11 @@ const SCENARIOS: &[Scenario] = &[
         Runs::Both,
     ),
     (
+        "Queue: 32 producers that write once and exit at once are never taken for dead",
+        queue_writers_that_exit_at_once,
+        Runs::Both,
+    ),
+    (
         "Queue: a producer killed mid-write is an error for all, not a hang",
         queue_producer_killed_mid_write,
         Runs::Both,
@@ -1403,6 +1408,40 @@ fn queue_four_producers_mixed_sizes(method: StartMethod) -> Checked {
     for producer in producers {
         producer.join().or_message()?;
     }
+    Ok(())
+}
+
+/// One item of 48 KiB, written as the sender closes, and the process exits: the writers'
+/// lock is held for a whole write, and let go just before the holder ends. A writer that
+/// waited and then found the holder ended must look at the lock again, not call the queue
+/// broken.
+fn put_once_and_exit(p: u32, mut tx: Sender<(u32, String)>) -> std::io::Result<()> {
+    tx.put(&(p, "x".repeat(48 << 10)))?;
+    tx.close()
+}
+
+fn queue_writers_that_exit_at_once(method: StartMethod) -> Checked {
+    const WRITERS: u32 = 32;
+    let (tx, mut rx) = Queue::<(u32, String)>::new().or_message()?.split();
+    let mut producers = Vec::new();
+    for p in 0..WRITERS {
+        let mine = tx.try_clone().or_message()?;
+        producers.push(start(method, put_once_and_exit, (p, mine))?);
+    }
+    drop(tx);
+    let mut seen = vec![false; WRITERS as usize];
+    while let Some((p, item)) = rx.get().or_message()? {
+        check!(item.len() == 48 << 10, "producer {p}'s item is torn");
+        seen[p as usize] = true;
+    }
+    let mut failures = Vec::new();
+    for producer in producers {
+        if let Err(e) = producer.join() {
+            failures.push(e.to_string());
+        }
+    }
+    check!(failures.is_empty(), "producers failed: {failures:?}");
+    check!(seen.iter().all(|s| *s), "items missing: {seen:?}");
     Ok(())
 }
 
