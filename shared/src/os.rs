@@ -185,6 +185,55 @@ pub fn wait_for_one_thread() -> Result<(), usize> {
     }
 }
 
+/// Whether `address` lies in this program's own machine code: a segment of the executable
+/// (not of a library) that is loaded executable. A spawned child's entry must; an address
+/// anywhere else in memory cannot be one. Linux: `dl_iterate_phdr`, whose first object is
+/// the program itself.
+#[cfg(target_os = "linux")]
+pub fn in_own_code(address: usize) -> bool {
+    struct Search {
+        address: usize,
+        found: bool,
+    }
+    unsafe extern "C" fn visit(
+        info: *mut libc::dl_phdr_info,
+        _size: libc::size_t,
+        data: *mut libc::c_void,
+    ) -> libc::c_int {
+        // SAFETY: `dl_iterate_phdr` passes a valid `info` for the duration of the call,
+        // whose `dlpi_phdr` points at `dlpi_phnum` program headers, and `data` is the
+        // `Search` that `in_own_code` passed, borrowed by nothing else meanwhile.
+        let (info, search) = unsafe { (&*info, &mut *data.cast::<Search>()) };
+        for i in 0..usize::from(info.dlpi_phnum) {
+            // SAFETY: `i` is below `dlpi_phnum` (see above).
+            let header = unsafe { &*info.dlpi_phdr.add(i) };
+            if header.p_type == libc::PT_LOAD && header.p_flags & libc::PF_X != 0 {
+                let start = (info.dlpi_addr as usize).wrapping_add(header.p_vaddr as usize);
+                let end = start.saturating_add(header.p_memsz as usize);
+                search.found |= (start..end).contains(&search.address);
+            }
+        }
+        1 // the first object is the program: stop there
+    }
+    let mut search = Search {
+        address,
+        found: false,
+    };
+    // SAFETY: `visit` only reads what it is given and writes `search`, which outlives the
+    // call.
+    unsafe { libc::dl_iterate_phdr(Some(visit), (&raw mut search).cast()) };
+    search.found
+}
+
+/// Whether `address` lies in this program's own machine code: not checked here (no cheap
+/// way is known on this OS), so every address passes; see [`main_guard`]'s trust.
+///
+/// [`main_guard`]: super::start_method::main_guard
+#[cfg(not(target_os = "linux"))]
+pub fn in_own_code(_address: usize) -> bool {
+    true
+}
+
 /// The file a spawned child runs: on Linux `/proc/self/exe`, which names the very file
 /// this process runs even if a new build has replaced it on disk; elsewhere its path.
 pub fn this_executable() -> std::path::PathBuf {

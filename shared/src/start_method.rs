@@ -162,7 +162,10 @@ static EXE: OnceLock<Option<ExeId>> = OnceLock::new();
 /// take over, and then runs that function: whoever starts the program that way chooses
 /// what it runs. That is no more than running the program at all allows, unless the
 /// program has rights its caller lacks (a setuid program, a service started for another
-/// user): such a program must not call `main_guard` (and so cannot use spawn).
+/// user): such a program must not call `main_guard` (and so cannot use spawn). What can be
+/// refused cheaply is: a descriptor list that is empty, negative or repeats a descriptor,
+/// and (on Linux) a target outside the program's own machine code; that the target is one
+/// of the program's entries cannot be checked.
 pub fn main_guard() {
     EXE.get_or_init(Exe::id);
     let mut args = std::env::args_os();
@@ -265,7 +268,11 @@ fn run_spawned_child() -> i32 {
             return FAILED;
         }
     };
-    if let Err(why) = check_descriptors(&fds) {
+    let entry = address_at(entry);
+    let refused = check_descriptors(&fds).err().or_else(|| {
+        (!os::in_own_code(entry)).then(|| "a target outside this program's code".to_string())
+    });
+    if let Some(why) = refused {
         eprintln!(
             "spawned child: the start message names {why}; `{CHILD_ARG}` is for processes \
              that shared::process starts"
@@ -294,11 +301,12 @@ fn run_spawned_child() -> i32 {
     if quiet {
         closed_stdout::end_quietly();
     }
-    let entry = address_at(entry);
     // SAFETY: `entry` is the address of an `Entry` function in the parent's program,
     // moved by the distance between the two processes' `main_guard`s: this process runs
     // the same executable (checked above, or by `/proc/self/exe` on Linux), so the same
     // function lies there. A function's address is a valid `fn` pointer of its type.
+    // That the message came from such a parent is `main_guard`'s stated trust; what can
+    // be refused cheaply was (above).
     let entry: Entry = unsafe { std::mem::transmute::<usize, Entry>(entry) };
     run_target(entry, &args, fds, &status)
 }
@@ -382,6 +390,26 @@ mod tests {
         }
         let entry = some_entry as Entry as usize;
         assert_eq!(address_at(offset_of(entry)), entry);
+    }
+
+    #[test]
+    fn only_this_programs_code_counts_as_its_code() {
+        fn some_function() {}
+        let on_the_stack = 0u8;
+        let on_the_heap = Box::new(0u8);
+        assert!(os::in_own_code(some_function as fn() as usize));
+        assert!(os::in_own_code(main_guard as fn() as usize));
+        if cfg!(target_os = "linux") {
+            assert!(!os::in_own_code(&raw const on_the_stack as usize));
+            assert!(!os::in_own_code(&raw const *on_the_heap as usize));
+            assert!(!os::in_own_code(0));
+            assert!(!os::in_own_code(libc_function()));
+        }
+    }
+
+    /// A function of the C library: code, but not this program's.
+    fn libc_function() -> usize {
+        nix::libc::getpid as unsafe extern "C" fn() -> nix::libc::pid_t as usize
     }
 
     #[test]

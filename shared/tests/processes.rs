@@ -1757,16 +1757,24 @@ fn forged_start_messages(_: StartMethod) -> Checked {
     // The start message's shape: parent pid, executable id, quiet, entry offset,
     // descriptors, arguments.
     type Wire = (u32, Option<(u64, u128)>, bool, u64, Vec<i32>, Vec<u8>);
-    let message = |fds: Vec<i32>| {
-        let wire: Wire = (std::process::id(), None, false, 0, fds, Vec::new());
+    let message = |fds: Vec<i32>, entry: u64| {
+        let wire: Wire = (std::process::id(), None, false, entry, fds, Vec::new());
         postcard::to_stdvec(&wire).unwrap()
     };
-    for (stdin, why) in [
-        (message(vec![-1]), "names the descriptor -1"),
-        (message(vec![9, 9]), "names the descriptor 9 twice"),
-        (message(Vec::new()), "names no descriptors"),
+    let mut cases = vec![
+        (message(vec![-1], 0), "names the descriptor -1"),
+        (message(vec![9, 9], 0), "names the descriptor 9 twice"),
+        (message(Vec::new(), 0), "names no descriptors"),
         (b"not a message".to_vec(), "is not a start message"),
-    ] {
+    ];
+    if cfg!(target_os = "linux") {
+        // Half the address space away from `main_guard`: no code of this program.
+        cases.push((
+            message(vec![9], 1 << 62),
+            "names a target outside this program's code",
+        ));
+    }
+    for (stdin, why) in cases {
         let mut child = std::process::Command::new(std::env::current_exe().or_message()?)
             .arg("--shared-spawned-child")
             .stdin(std::process::Stdio::piped())
