@@ -253,6 +253,35 @@ pub fn write_all(fd: &PrivateFd, mut bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// Writes `head` and then `tail` to `fd` whole, in as few `writev`s as the pipe takes: a
+/// frame whose body lies elsewhere goes out without being copied next to its header.
+pub fn write_all_parts(fd: &PrivateFd, head: &[u8], tail: &[u8]) -> io::Result<()> {
+    use std::io::IoSlice;
+    use std::os::fd::AsRawFd;
+    let mut parts = [IoSlice::new(head), IoSlice::new(tail)];
+    let mut parts = &mut parts[..];
+    IoSlice::advance_slices(&mut parts, 0); // drop leading empty parts
+    while !parts.is_empty() {
+        // SAFETY: `IoSlice` is ABI-compatible with `iovec` on Unix (std's documented
+        // guarantee), and `parts` holds `parts.len()` of them, each borrowing live bytes.
+        let written = unsafe {
+            nix::libc::writev(
+                fd.as_raw_fd(),
+                parts.as_ptr().cast::<nix::libc::iovec>(),
+                parts.len() as nix::libc::c_int,
+            )
+        };
+        match Errno::result(written) {
+            Ok(n) => IoSlice::advance_slices(&mut parts, n as usize),
+            Err(Errno::EINTR) => {}
+            Err(Errno::EBADF) => return Err(not_ours()),
+            Err(Errno::EPIPE) => return Err(reader_gone()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
 /// The error for a write to a pipe whose read end is closed in every process.
 pub fn reader_gone() -> io::Error {
     let gone = "the other end is gone: the pipe's read end is closed in every process";

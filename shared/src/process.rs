@@ -328,6 +328,9 @@ impl Process {
             self.wait(true)?; // a deadline past what `Instant` can hold: no limit
             return Ok(true);
         };
+        // After the status pipe has said the end is near: how long to wait before looking
+        // again, doubled each time up to 1 ms.
+        let mut pause = Duration::from_micros(10);
         loop {
             if !self.is_alive()? {
                 return Ok(true);
@@ -337,11 +340,15 @@ impl Process {
                 return Ok(false);
             }
             // The status pipe becomes readable when the child reports, and hangs up when
-            // it ends; a report comes just before the end, so then look again shortly.
+            // it ends; a report comes just before the end, and an exit takes a moment
+            // after the hang-up, so then look again shortly, and sooner than 1 ms.
             let mut fds = [PollFd::new(self.status.as_fd(), PollFlags::POLLIN)];
             match poll(&mut fds, poll_timeout(left)) {
                 Ok(0) | Err(Errno::EINTR) => {}
-                Ok(_) => std::thread::sleep(left.min(Duration::from_millis(1))),
+                Ok(_) => {
+                    std::thread::sleep(left.min(pause));
+                    pause = (pause * 2).min(Duration::from_millis(1));
+                }
                 Err(e) => return Err(errno("poll")(e)),
             }
         }

@@ -1141,7 +1141,7 @@ fn pool_apply_and_starmap_worker_dies(method: StartMethod) -> Checked {
 /// `f` over `items` on the pool, and wrapped in `Some`, agree with `f` here.
 fn same_here<R, F>(pool: &mut Pool, items: &[u32], f: F) -> Checked
 where
-    R: PartialEq + Debug + Serialize + DeserializeOwned,
+    R: PartialEq + Debug + Serialize + DeserializeOwned + 'static,
     F: Fn(u32) -> R + Copy + 'static,
 {
     let expected: Vec<R> = items.iter().map(|&n| f(n)).collect();
