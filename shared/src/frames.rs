@@ -190,7 +190,11 @@ impl Inbox {
             self.buf.copy_within(self.start..self.end, 0);
             (self.start, self.end) = (0, self.end - self.start);
         }
-        self.buf.resize(self.end + BUFFER, 0); // room for a full (default-sized) pipe
+        // Room for a full (default-sized) pipe; grown, never shrunk, so that the zeroes a
+        // resize writes are written once.
+        if self.buf.len() < self.end + BUFFER {
+            self.buf.resize(self.end + BUFFER, 0);
+        }
         loop {
             match nix::unistd::read(fd, &mut self.buf[self.end..]) {
                 Ok(0) => self.eof = true,
