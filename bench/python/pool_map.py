@@ -1,4 +1,4 @@
-"""Pool map: square over 0..n-1 with a 4-process Pool (fork); prints the sum of the squares."""
+"""Pool map: square over 0..n-1 with a 4-process Pool (fork or spawn, as asked); prints the sum of the squares."""
 import multiprocessing as mp
 import sys
 
@@ -7,11 +7,12 @@ def square(x):
     return x * x
 
 
-def main(n):
-    with mp.get_context("fork").Pool(4) as pool:
+def main(n, method):
+    with mp.get_context(method).Pool(4) as pool:
         squares = pool.map(square, range(n))
     print(sum(squares))
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    # The start method: "fork" (Linux's default before Python 3.14) or "spawn".
+    main(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "fork")

@@ -11,8 +11,8 @@ def produce(q, n):
     q.put(DONE)
 
 
-def main(n):
-    ctx = mp.get_context("fork")
+def main(n, method):
+    ctx = mp.get_context(method)
     q = ctx.Queue()
     producer = ctx.Process(target=produce, args=(q, n))
     producer.start()
@@ -24,4 +24,5 @@ def main(n):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    # The start method: "fork" (Linux's default before Python 3.14) or "spawn".
+    main(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "fork")

@@ -11,8 +11,8 @@ def work(value, n):
             value.value += 1
 
 
-def main(n):
-    ctx = mp.get_context("fork")
+def main(n, method):
+    ctx = mp.get_context(method)
     value = ctx.Value("q", 0)
     procs = [ctx.Process(target=work, args=(value, n)) for _ in range(PROCESSES)]
     for p in procs:
@@ -23,4 +23,5 @@ def main(n):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    # The start method: "fork" (Linux's default before Python 3.14) or "spawn".
+    main(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "fork")

@@ -135,8 +135,32 @@ pub struct Row {
     pub vs_python: f64,
     /// At most one of each [`Kind`], same-model peer first.
     pub peers: &'static [Peer],
+    /// A process row: run once per start method ([`start_methods`]), Rust under
+    /// `SHARED_START_METHOD`, Python under `multiprocessing.get_context`.
+    pub processes: bool,
     /// Where the Rust time goes.
     pub note: &'static str,
+}
+
+/// The start methods the process rows run under: both of Python's that `shared` has, or
+/// only the one `SHARED_START_METHOD` names when it is set.
+pub fn start_methods() -> anyhow::Result<Vec<&'static str>> {
+    start_methods_for(std::env::var("SHARED_START_METHOD").ok().as_deref())
+}
+
+/// [`start_methods`], given the variable's value.
+fn start_methods_for(variable: Option<&str>) -> anyhow::Result<Vec<&'static str>> {
+    const BOTH: [&str; 2] = ["fork", "spawn"];
+    match variable {
+        None => Ok(BOTH.to_vec()),
+        Some(name) => match BOTH.iter().find(|m| **m == name) {
+            Some(method) => Ok(vec![*method]),
+            None => bail!(
+                "SHARED_START_METHOD is `{name}`; the bench runs the process rows under \
+                 `fork` or `spawn` (unset it to run both)"
+            ),
+        },
+    }
 }
 
 fn sum_below(n: u64) -> u128 {
@@ -185,8 +209,14 @@ pub static ROWS: &[Row] = &[
         python: "process_spawn.py",
         vs_python: FASTER_THAN_PYTHON,
         peers: &[],
-        note: "Both fork; Python's `Process.start` also sets up a sentinel pipe and runs \
-               its bootstrap in the child, and the interpreter's pages make each fork dearer.",
+        processes: true,
+        note: "Under fork both fork; Python's `Process.start` also sets up a sentinel pipe \
+               and runs its bootstrap in the child, and the interpreter's pages make each \
+               fork dearer. Under spawn each child is the program started again (`execve` \
+               of `/proc/self/exe`; Python starts a fresh interpreter that imports the \
+               script): perf puts about half the CPU in the dynamic loader, most of it glibc \
+               and libgcc asking the CPU its features and cache sizes with `cpuid`, which \
+               traps to the hypervisor on a virtual machine like this one.",
     },
     Row {
         name: "pool_map",
@@ -201,7 +231,7 @@ pub static ROWS: &[Row] = &[
             workload: "pool_map",
         },
         python: "pool_map.py",
-        vs_python: 30.0,
+        vs_python: 15.0,
         peers: &[
             Peer {
                 kind: Kind::SameModel,
@@ -210,7 +240,7 @@ pub static ROWS: &[Row] = &[
                     bin: "bench_procspawn",
                     workload: "procspawn_map",
                 },
-                target: Some(3.0),
+                target: Some(2.0),
                 note: "procspawn's `Pool` keeps 4 workers, each this binary executed again \
                        (`execve`, then `procspawn::init` connects it back through \
                        ipc-channel); starting and stopping them takes about 11 ms (`perf \
@@ -223,10 +253,11 @@ pub static ROWS: &[Row] = &[
                        over a minute for a million, and a million jobs submitted at once run \
                        out of file descriptors. So the row sends batches, as a user would: \
                        16 per worker, the fastest of 1 to 64 per worker here. What bounds it \
-                       then is moving the data, which `shared::Pool` skips on the way in (its \
-                       forked workers already have the items): perf finds about 30% of the \
-                       cycles in serde (mostly decoding), 20% in copies, 15% in page faults \
-                       on fresh buffers and 10% in the socket calls.",
+                       then is moving the data through serde both ways (`shared::Pool` sends \
+                       plain numbers as their bytes): perf finds about 30% of the cycles in \
+                       serde (mostly decoding), 20% in copies, 15% in page faults on fresh \
+                       buffers and 10% in the socket calls. It starts its workers the same \
+                       way under either start method, so its time is the same in both rows.",
             },
             Peer {
                 kind: Kind::Limit,
@@ -241,10 +272,16 @@ pub static ROWS: &[Row] = &[
                        the limit a process pool is measured against, not a rival to it.",
             },
         ],
-        note: "The pool's workers are forked with the items already in their memory, and send the `u64` squares back as raw bytes (no encoding), which the parent \
-               copies into place a chunk at a time. What bounds it now is the processes and \
-               their memory: four forks and exits, page faults on the 8 MB of items and the \
-               8 MB of results, and the results copied twice more, into a pipe and out.",
+        processes: true,
+        note: "`Pool::new(4)` starts the four workers that serve the call (forked: about 1 \
+               ms for the four; spawned: about 2.5-3.5 ms, one `execve` after another). \
+               `map` cuts the million items into 245 chunks of 4096; plain numbers travel \
+               as their bytes, so each chunk is written straight from the items into the \
+               worker's 1 MiB pipe (`writev`), and each chunk's squares are copied into \
+               place in the `Vec` that `map` returns. perf puts most of the CPU in the \
+               parent, and a quarter of the parent's in page faults on the 8 MB of items \
+               and the 8 MB of results; the rest is the kernel copying 16 MB through the \
+               pipes and, under spawn, the workers' start-up (see process spawn + join).",
     },
     Row {
         name: "shared_value",
@@ -261,6 +298,7 @@ pub static ROWS: &[Row] = &[
         python: "shared_value.py",
         vs_python: 100.0,
         peers: &[],
+        processes: true,
         note: "`shared::Value::fetch_add` is one atomic add on a `MAP_SHARED` page, no lock \
                (Python takes `get_lock()`, a semaphore, and still runs bytecode per add): the \
                cost left is the cache line moving between the 2 cores.",
@@ -280,6 +318,7 @@ pub static ROWS: &[Row] = &[
         python: "lock_counter.py",
         vs_python: FASTER_THAN_PYTHON,
         peers: &[],
+        processes: false,
         note: "An uncontended `Mutex` lock is one atomic instruction, but 4 threads on 2 \
                cores contend for real and some locks end in a futex wait; Python's GIL runs \
                one thread at a time, so its lock is almost never contended.",
@@ -310,6 +349,7 @@ pub static ROWS: &[Row] = &[
                    1.67), the same design, so the gap is between two builds of it, not a \
                    wrapper's cost.",
         }],
+        processes: false,
         note: "The example's queue *is* a raw crossbeam-channel `unbounded()`, no wrapper: \
                a producer appends to a linked list of blocks of slots and a consumer takes \
                from its head, with no syscall unless the consumer has to sleep.",
@@ -359,6 +399,7 @@ pub static ROWS: &[Row] = &[
                        costs.",
             },
         ],
+        processes: true,
         note: "`shared::Queue` writes each item as a frame, a 4-byte length and then \
                postcard's 1-3 byte varint, into a 64 KiB buffer that goes out under a \
                writers' lock in shared memory (one uncontended compare-and-swap per 64 \
@@ -384,6 +425,7 @@ pub static ROWS: &[Row] = &[
         python: "async_tasks.py",
         vs_python: FASTER_THAN_PYTHON,
         peers: &[],
+        processes: false,
         note: "Each tokio task is one allocation and a few atomic operations; an asyncio task \
                is a Python object scheduled through the event loop's ready queue.",
     },
@@ -402,6 +444,7 @@ pub static ROWS: &[Row] = &[
         python: "async_queue.py",
         vs_python: FASTER_THAN_PYTHON,
         peers: &[],
+        processes: false,
         note: "tokio's channel hands items over without a syscall; a waiting consumer is woken \
                through the runtime, not the OS.",
     },
@@ -438,6 +481,8 @@ impl Runs {
 
 pub struct RowResult {
     pub row: &'static Row,
+    /// The start method a process row ran under.
+    pub method: Option<&'static str>,
     pub n: u64,
     pub rust: Runs,
     pub python: Runs,
@@ -446,6 +491,22 @@ pub struct RowResult {
 }
 
 impl RowResult {
+    /// The row's name, with its start method: `pool_map/spawn`.
+    pub fn name(&self) -> String {
+        match self.method {
+            Some(method) => format!("{}/{method}", self.row.name),
+            None => self.row.name.to_string(),
+        }
+    }
+
+    /// The row's pattern, with its start method: `process pool map (spawn)`.
+    pub fn pattern(&self) -> String {
+        match self.method {
+            Some(method) => format!("{} ({method})", self.row.pattern),
+            None => self.row.pattern.to_string(),
+        }
+    }
+
     /// Every contender's runs: Rust, Python, then the peers.
     pub fn all_runs(&self) -> impl Iterator<Item = &Runs> {
         [&self.rust, &self.python]
@@ -563,6 +624,7 @@ struct Contender<'a> {
     runs: &'a mut Runs,
     program: PathBuf,
     args: Vec<String>,
+    env: Vec<(&'static str, &'static str)>,
 }
 
 /// Runs every selected row, writes the report; `Ok(true)` when every run's result was right.
@@ -598,15 +660,32 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
     let mode = if options.quick { "quick" } else { "full" };
     eprintln!("{mode} sizes, {runs} runs of each contender, alternating");
 
+    let methods = start_methods()?;
     let mut results = Vec::new();
-    for row in ROWS
+    let selected = ROWS
         .iter()
-        .filter(|r| options.names.is_empty() || options.names.iter().any(|n| n == r.name))
-    {
+        .filter(|r| options.names.is_empty() || options.names.iter().any(|n| n == r.name));
+    let runs_of: Vec<(&Row, Option<&'static str>)> = selected
+        .flat_map(|row| -> Vec<(&Row, Option<&'static str>)> {
+            if row.processes {
+                methods.iter().map(|m| (row, Some(*m))).collect()
+            } else {
+                vec![(row, None)]
+            }
+        })
+        .collect();
+    for (row, method) in runs_of {
         let n = if options.quick { row.quick } else { row.full };
         let size = n.to_string();
+        // Rust's start method by `shared`'s variable (a peer with its own way of starting
+        // processes ignores it); Python's by an argument to its script.
+        let env: Vec<(&'static str, &'static str)> = method
+            .map(|m| ("SHARED_START_METHOD", m))
+            .into_iter()
+            .collect();
         let mut result = RowResult {
             row,
+            method,
             n,
             rust: Runs::new(row.rust.label),
             python: Runs::new("Python"),
@@ -621,12 +700,17 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
             program: release.join(row.rust.bin),
             args: rust_args(&row.rust),
             runs: &mut result.rust,
+            env: env.clone(),
         }];
         match &python {
             Ok(_) => contenders.push(Contender {
                 program: PathBuf::from("python3"),
-                args: vec![scripts.join(row.python).display().to_string(), size.clone()],
+                args: std::iter::once(scripts.join(row.python).display().to_string())
+                    .chain([size.clone()])
+                    .chain(method.map(String::from))
+                    .collect(),
                 runs: &mut result.python,
+                env: Vec::new(),
             }),
             Err(why) => result.python.skipped = Some(why.clone()),
         }
@@ -635,9 +719,14 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
                 program: release.join(peer.rust.bin),
                 args: rust_args(&peer.rust),
                 runs,
+                env: env.clone(),
             });
         }
-        eprint!("{:<14} n={size:<8}", row.name);
+        let label = match method {
+            Some(method) => format!("{}/{method}", row.name),
+            None => row.name.to_string(),
+        };
+        eprint!("{label:<20} n={size:<8}");
         for run in 0..runs {
             // Alternate the order so that neither side always runs first.
             let order: Vec<usize> = if run % 2 == 0 {
@@ -650,7 +739,7 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
                 if c.runs.failure.is_some() {
                     continue;
                 }
-                match measure::run(Some(&launcher), &c.program, &c.args, timeout) {
+                match measure::run(Some(&launcher), &c.program, &c.args, &c.env, timeout) {
                     Ok(sample) => match judge(&sample, (row.expected)(n), timeout) {
                         Ok(()) => {
                             c.runs.walls.push(sample.wall);
@@ -670,8 +759,7 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
         for c in &contenders {
             if let Some(why) = &c.runs.failure {
                 eprintln!(
-                    "FAIL  {} / {} (`{} {}`): {why}",
-                    row.name,
+                    "FAIL  {label} / {} (`{} {}`): {why}",
                     c.runs.label,
                     c.program.display(),
                     c.args.join(" ")
@@ -698,18 +786,24 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
     println!("report: {}", report_path.display());
     println!("chart:  {}", chart.display());
 
-    let failed: Vec<&str> = results
+    let failed: Vec<String> = results
         .iter()
         .filter(|r| r.failed())
-        .map(|r| r.row.name)
+        .map(RowResult::name)
         .collect();
     if !failed.is_empty() {
+        let mut rows: Vec<&str> = results
+            .iter()
+            .filter(|r| r.failed())
+            .map(|r| r.row.name)
+            .collect();
+        rows.dedup();
         eprintln!(
             "bench: {} row(s) FAILED (a run crashed or printed a wrong result): {}; \
              see FAIL above, then rerun them with `cargo xtask bench {}`",
             failed.len(),
             failed.join(", "),
-            failed.join(" ")
+            rows.join(" ")
         );
     }
     Ok(failed.is_empty())
@@ -811,7 +905,26 @@ mod tests {
         let targets: Vec<_> = pool.peers.iter().map(|p| (p.kind, p.target)).collect();
         assert_eq!(
             targets,
-            [(Kind::SameModel, Some(3.0)), (Kind::Limit, Some(1.0 / 3.0))]
+            [(Kind::SameModel, Some(2.0)), (Kind::Limit, Some(1.0 / 3.0))]
+        );
+    }
+
+    #[test]
+    fn process_rows_run_under_both_methods_unless_one_is_named() {
+        assert_eq!(start_methods_for(None).unwrap(), ["fork", "spawn"]);
+        assert_eq!(start_methods_for(Some("spawn")).unwrap(), ["spawn"]);
+        let err = start_methods_for(Some("forkserver"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`forkserver`"), "{err}");
+        let processes: Vec<&str> = ROWS
+            .iter()
+            .filter(|r| r.processes)
+            .map(|r| r.name)
+            .collect();
+        assert_eq!(
+            processes,
+            ["process_spawn", "pool_map", "shared_value", "process_queue"]
         );
     }
 

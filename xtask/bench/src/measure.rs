@@ -42,6 +42,7 @@ pub fn run(
     launcher: Option<&Launcher<'_>>,
     program: &Path,
     args: &[String],
+    env: &[(&str, &str)],
     timeout: Duration,
 ) -> io::Result<Sample> {
     use std::os::unix::process::CommandExt;
@@ -67,6 +68,7 @@ pub fn run(
     let start = Instant::now();
     let mut child = command
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -116,6 +118,7 @@ pub fn run(
     _launcher: Option<&Launcher<'_>>,
     _program: &Path,
     _args: &[String],
+    _env: &[(&str, &str)],
     _timeout: Duration,
 ) -> io::Result<Sample> {
     Err(io::Error::new(
@@ -153,6 +156,7 @@ mod tests {
             None,
             Path::new("sh"),
             &["-c".to_string(), script.to_string()],
+            &[("SHARED_START_METHOD", "spawn")],
             timeout,
         )
         .unwrap()
@@ -160,10 +164,14 @@ mod tests {
 
     #[test]
     fn measures_output_code_and_memory() {
-        let s = sh("echo 42; exit 3", Duration::from_secs(10));
+        let s = sh(
+            "echo 42; echo $SHARED_START_METHOD; exit 3",
+            Duration::from_secs(10),
+        );
         assert_eq!(
             (s.stdout.as_str(), s.code, s.timed_out),
-            ("42\n", Some(3), false)
+            ("42\nspawn\n", Some(3), false),
+            "the output, the code, and the variable it was given"
         );
         assert!(s.max_rss_kib > 0);
     }
