@@ -354,7 +354,7 @@ mod tests {
         assert!(found.contains("\"thread_queue\""), "{found}");
         // A benchmark row, which has no binary to name it: its numbers do, such as its
         // bold speedup over Python (read here, so that a new bench run keeps the test).
-        let value_row = |l: &str| l.starts_with("| shared Value |");
+        let value_row = |l: &str| l.starts_with("| shared Value (fork) |");
         let row = en.lines().find(|l| value_row(l)).unwrap();
         let speedup = row.split("**").nth(1).unwrap().trim_end_matches('×');
         let cut = without_first(&en, value_row);
@@ -373,7 +373,7 @@ mod tests {
         // One benchmark number changed: the bold speedup of the shared Value row.
         let row = zh
             .lines()
-            .find(|l| l.starts_with("| 共享 Value |"))
+            .find(|l| l.starts_with("| 共享 Value（fork） |"))
             .unwrap();
         let speedup = row.split("**").nth(1).unwrap().trim_end_matches('×');
         let changed_row = row.replacen(speedup, &format!("{speedup}9"), 1);
