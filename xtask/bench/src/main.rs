@@ -695,6 +695,7 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
                 .map(|p| (p, Runs::new(p.rust.label)))
                 .collect(),
         };
+        let label = result.name();
         let rust_args = |r: &Rust| vec![r.workload.to_string(), size.clone()];
         let mut contenders = vec![Contender {
             program: release.join(row.rust.bin),
@@ -722,10 +723,6 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
                 env: env.clone(),
             });
         }
-        let label = match method {
-            Some(method) => format!("{}/{method}", row.name),
-            None => row.name.to_string(),
-        };
         eprint!("{label:<20} n={size:<8}");
         for run in 0..runs {
             // Alternate the order so that neither side always runs first.

@@ -12,7 +12,6 @@
 //! (and the claims beside it) are rewritten. A count is `N` or a range `N-M`.
 
 use std::ops::RangeInclusive;
-use std::time::Duration;
 
 use super::model::Trace;
 use super::tasks::{self, Span};
@@ -100,9 +99,9 @@ impl Claim {
                 in_range("program threads", n, want)
             }
             Claim::ChildrenAliveTogether(want) => {
-                let lives: Vec<(Duration, Duration)> =
-                    children.iter().map(|p| (p.born(), p.ended())).collect();
-                in_range("children alive together", most_at_once(&lives), want)
+                let lives = children.iter().map(|p| (p.born(), p.ended()));
+                let most = tasks::most_overlapping(lives);
+                in_range("children alive together", most, want)
             }
             Claim::Lines(want) => in_range("lines", trace.lines.len(), want),
             Claim::EachChildPrints(want) => {
@@ -188,22 +187,6 @@ fn show(range: &RangeInclusive<usize>) -> String {
     }
 }
 
-/// The most intervals that overlap at one time (one ending as another starts is not
-/// overlap).
-fn most_at_once(lives: &[(Duration, Duration)]) -> usize {
-    let mut edges: Vec<(Duration, i32)> = lives
-        .iter()
-        .flat_map(|&(born, ended)| [(born, 1), (ended, -1)])
-        .collect();
-    edges.sort();
-    let (mut alive, mut most) = (0i32, 0i32);
-    for (_, step) in edges {
-        alive += step;
-        most = most.max(alive);
-    }
-    most as usize
-}
-
 /// One picture's claims, each with its text as written.
 type Claims = Vec<(String, Claim)>;
 
@@ -277,6 +260,7 @@ pub fn contradictions<'a>(
 mod tests {
     use super::*;
     use crate::model::{End, Line, Thread};
+    use std::time::Duration;
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)

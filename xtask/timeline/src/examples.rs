@@ -59,7 +59,7 @@ pub fn trace_all(names: &[String], jobs: Jobs) -> anyhow::Result<Vec<Report>> {
             bin,
             cases.iter().find(|c| c.bin == bin.name),
         ));
-        if SPAWN_PICTURES.contains(&bin.name.as_str()) && cfg!(target_os = "linux") {
+        if SPAWN_PICTURES.contains(&bin.name.as_str()) {
             let spawn = format!("{}/spawn", bin.name);
             let case = cases.iter().find(|c| c.name == spawn).with_context(|| {
                 format!(

@@ -85,18 +85,8 @@ fn forks(trace: &Trace, n: usize) -> Result<(), String> {
 
 fn alive_together(trace: &Trace, n: usize) -> Result<(), String> {
     let workers = workers(trace);
-    let mut edges: Vec<(Duration, i32)> = workers
-        .iter()
-        .flat_map(|&(born, ended)| [(born, 1), (ended, -1)])
-        .collect();
-    // At equal times, ends before starts: one ending as another starts is not overlap.
-    edges.sort();
-    let (mut alive, mut most) = (0, 0);
-    for (_, step) in edges {
-        alive += step;
-        most = most.max(alive);
-    }
-    if most as usize == n {
+    let most = tasks::most_overlapping(workers.iter().copied());
+    if most == n {
         Ok(())
     } else {
         Err(format!(

@@ -82,9 +82,15 @@ pub fn from_requests(requests: &[Request], origin: Instant, end: Duration) -> Ve
 /// The most spans that overlap at one time (a span ending as another starts does not
 /// overlap it).
 pub fn most_at_once(spans: &[Span]) -> usize {
-    let mut edges: Vec<(Duration, i32)> = spans
-        .iter()
-        .flat_map(|s| [(s.start, 1), (s.end, -1)])
+    most_overlapping(spans.iter().map(|s| (s.start, s.end)))
+}
+
+/// The most `(start, end)` intervals that overlap at one time (one ending as another
+/// starts does not overlap it).
+pub fn most_overlapping(intervals: impl IntoIterator<Item = (Duration, Duration)>) -> usize {
+    let mut edges: Vec<(Duration, i32)> = intervals
+        .into_iter()
+        .flat_map(|(start, end)| [(start, 1), (end, -1)])
         .collect();
     // At equal times, ends before starts.
     edges.sort();
