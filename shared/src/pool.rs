@@ -106,19 +106,20 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::frames::{Inbox, write_all, write_all_parts};
+use super::frames::{Inbox, write_all_parts};
+use super::shared_memory::Array;
 use super::process::{
     PrivateFd, Process, ProcessError, StartMethod, Target, get_start_method, pipe, poll_timeout,
 };
 use super::start_method::{address_at, conjure, offset_of};
+use area::Area;
 
 /// Chunks per worker: enough to even out uneven items, few enough to be cheap.
 const CHUNKS_PER_WORKER: usize = 4;
 /// Items per chunk at most.
 const MAX_CHUNK: usize = 8192;
-/// The capacity asked for each pool pipe ([`widen_pipe`]): Linux's default limit for an
-/// unprivileged process.
-const PIPE_BYTES: usize = 1 << 20;
+/// Bytes each [`Area`] holds: a chunk of the widest plain numbers (`u128`).
+const AREA_BYTES: usize = MAX_CHUNK * 16;
 /// How long dropping a pool waits for its workers to leave before it kills them.
 const LEAVE_WITHIN: Duration = Duration::from_secs(2);
 
@@ -139,6 +140,10 @@ struct Worker {
     /// Read end of its result pipe.
     results: PrivateFd,
     inbox: Inbox,
+    /// Where a task's bytes go, and where its results come back.
+    areas: (Area, Area),
+    /// The stamp of the last task sent (see [`Area`]).
+    stamp: u64,
     /// The chunk it is working on.
     busy: Option<usize>,
 }
@@ -213,18 +218,17 @@ impl Pool {
         for _ in 0..processes {
             let (task_read, task_write) = pipe().map_err(io_error("opening a task pipe"))?;
             let (result_read, result_write) = pipe().map_err(io_error("opening a result pipe"))?;
-            // Speed: room for whole chunks and their results in each pipe. With Linux's
-            // default 64 KiB, a million `u64` squares took 19 ms here instead of 12.5.
-            for end in [&task_write, &result_write] {
-                widen_pipe(end, PIPE_BYTES);
-            }
-            let process = Process::start_by(method, serve, (task_read, result_write))
+            let new_area = || Area::new(AREA_BYTES).map_err(io_error("mapping a shared area"));
+            let areas = (new_area()?, new_area()?);
+            let process = Process::start_by(method, serve, (task_read, result_write, areas.clone()))
                 .map_err(PoolError::Start)?;
             workers.push(Worker {
                 process: Some(process),
                 tasks: Some(task_write),
                 results: result_read,
                 inbox: Inbox::new(),
+                areas,
+                stamp: 0,
                 busy: None,
             });
         }
@@ -313,15 +317,23 @@ impl Pool {
         let mut results = wire::Assembly::<R>::new(chunks);
         let mut next = 0;
         let mut failure = None;
-        let mut task = Vec::new();
+        let (mut head, mut encoded, mut bytes) = (Vec::new(), Vec::new(), Vec::new());
         loop {
             for (i, worker) in self.workers.iter_mut().enumerate() {
                 if worker.busy.is_some() || next == chunks.count || failure.is_some() {
                     continue;
                 }
-                let range = chunks.range(next);
-                let tail = match encode_task(&mut task, entry, next, &items[range]) {
-                    Ok(tail) => tail,
+                let chunk = &items[chunks.range(next)];
+                let sent = item_bytes(chunk, &mut encoded).and_then(|body| {
+                    worker.stamp += 1;
+                    let in_area = worker.areas.0.put(worker.stamp, body);
+                    let words = [offset_of(entry as usize), next as u64, chunk.len() as u64];
+                    let words = [words[0], words[1], words[2], worker.stamp, in_area as u64];
+                    frame_head(&mut head, words, body.len() - in_area)?;
+                    Ok(&body[in_area..])
+                });
+                let inline = match sent {
+                    Ok(inline) => inline,
                     Err(e) => {
                         // No further chunks go out; those in flight are collected first,
                         // so that the pool's next call starts with every worker free.
@@ -333,7 +345,7 @@ impl Pool {
                     .tasks
                     .as_ref()
                     .expect("a working pool's pipes are open");
-                if let Err(e) = write_all_parts(tasks, &task, tail) {
+                if let Err(e) = write_all_parts(tasks, &head, inline) {
                     return Err(self.lost_worker(i, e));
                 }
                 worker.busy = Some(next);
@@ -356,25 +368,29 @@ impl Pool {
                 }
                 while let Some(frame) = worker.inbox.take_bytes() {
                     let pid = worker.process.as_ref().map_or(0, Process::pid);
-                    let (chunk, outcome) =
-                        parse_result(frame).map_err(io_error("reading results"))?;
+                    let read = frame_words(frame).and_then(|([chunk, panicked, in_area], inline)| {
+                        bytes.clear();
+                        worker.areas.1.take(worker.stamp, in_area as usize, &mut bytes)?;
+                        bytes.extend_from_slice(inline);
+                        Ok((chunk, panicked))
+                    });
+                    let (chunk, panicked) = read.map_err(io_error("reading results"))?;
+                    let chunk = chunk as usize;
                     if worker.busy != Some(chunk) {
                         let e = invalid(format!("a result for chunk {chunk}, which was not sent"));
                         return Err(io_error("reading results")(e));
                     }
                     worker.busy = None;
-                    match outcome {
-                        Ok(bytes) => {
-                            if let Err(e) = results.put(chunk, bytes) {
-                                failure.get_or_insert(Failed::Decoding(e));
-                            }
+                    if panicked == 0 {
+                        if let Err(e) = results.put(chunk, &bytes) {
+                            failure.get_or_insert(Failed::Decoding(e));
                         }
-                        Err(message) => {
-                            failure.get_or_insert(Failed::Worker(ProcessError::Panicked {
-                                pid,
-                                message,
-                            }));
-                        }
+                    } else {
+                        let message = String::from_utf8_lossy(&bytes).into_owned();
+                        failure.get_or_insert(Failed::Worker(ProcessError::Panicked {
+                            pid,
+                            message,
+                        }));
                     }
                 }
                 if worker.inbox.at_eof() {
@@ -492,9 +508,9 @@ impl Drop for Pool {
 }
 
 /// A worker, in its own process: runs each task that arrives until the task pipe closes.
-fn serve(tasks: PrivateFd, results: PrivateFd) -> io::Result<()> {
+fn serve(tasks: PrivateFd, results: PrivateFd, areas: (Area, Area)) -> io::Result<()> {
     let mut inbox = Inbox::new();
-    let mut out = Vec::new();
+    let (mut items, mut out, mut head) = (Vec::new(), Vec::new(), Vec::new());
     loop {
         let Some(task) = inbox.take_bytes() else {
             if inbox.at_eof() {
@@ -503,19 +519,20 @@ fn serve(tasks: PrivateFd, results: PrivateFd) -> io::Result<()> {
             inbox.read_from(&tasks)?;
             continue;
         };
-        let (entry, chunk, count, items) = parse_task(task)?;
-        out.clear();
-        out.extend_from_slice(&[0; 4]);
-        out.extend_from_slice(&(chunk as u64).to_le_bytes());
-        out.push(0); // 0: results follow; 1: a panic message does
-        let at = out.len();
+        let ([entry, chunk, count, stamp, in_area], inline) = frame_words(task)?;
+        items.clear();
+        areas.0.take(stamp, in_area as usize, &mut items)?;
+        items.extend_from_slice(inline);
         // SAFETY: the pool's parent sent `entry` as the `offset_of` a `ChunkEntry`, and this
         // worker runs the parent's program (a forked copy, or spawned from the same
         // executable, which the child checked when it started): the same function lies at
         // that address here.
         let entry: ChunkEntry =
             unsafe { std::mem::transmute::<usize, ChunkEntry>(address_at(entry)) };
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| entry(items, count, &mut out)));
+        out.clear();
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+            entry(&items, count as usize, &mut out)
+        }));
         let failed = match outcome {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(format!("its items could not be decoded: {e}")),
@@ -527,77 +544,58 @@ fn serve(tasks: PrivateFd, results: PrivateFd) -> io::Result<()> {
                     .unwrap_or_else(|| "Box<dyn Any>".to_string()),
             ),
         };
-        if let Some(message) = failed {
-            out.truncate(at);
-            out[at - 1] = 1;
+        if let Some(message) = &failed {
+            out.clear();
             out.extend_from_slice(message.as_bytes());
         }
-        let len = u32::try_from(out.len() - 4).map_err(|_| invalid("results over 4 GiB"))?;
-        out[..4].copy_from_slice(&len.to_le_bytes());
-        write_all(&results, &out)?;
+        let in_area = areas.1.put(stamp, &out);
+        let words = [chunk, u64::from(failed.is_some()), in_area as u64];
+        frame_head(&mut head, words, out.len() - in_area)?;
+        write_all_parts(&results, &head, &out[in_area..])?;
     }
 }
 
-/// Asks for a pipe that holds `bytes` (Linux: `F_SETPIPE_SZ`), so that a writer of that
-/// much does not wait for the reader. Best effort: past `/proc/sys/fs/pipe-max-size`, or
-/// the user's pipe allowance, the pipe keeps its size.
-#[cfg(target_os = "linux")]
-fn widen_pipe(end: &PrivateFd, bytes: usize) {
-    use nix::fcntl::{FcntlArg, fcntl};
-    let bytes = nix::libc::c_int::try_from(bytes).unwrap_or(nix::libc::c_int::MAX);
-    let _ = fcntl(end, FcntlArg::F_SETPIPE_SZ(bytes));
-}
-
-/// Asks for a pipe that holds `bytes`: nothing to ask elsewhere (macOS sizes its pipes
-/// itself).
-#[cfg(not(target_os = "linux"))]
-fn widen_pipe(_end: &PrivateFd, _bytes: usize) {}
-
-/// A task frame: length, entry offset, chunk index, item count, then the items. The frame
-/// is `task` followed by the returned bytes: plain items are written from where they are
-/// ([`wire::plain_bytes`]), not copied into `task` first.
-fn encode_task<'a, T: Serialize + 'static>(
-    task: &mut Vec<u8>,
-    entry: ChunkEntry,
-    chunk: usize,
+/// A chunk's items as bytes: plain numbers as they lie ([`wire::plain_bytes`]), anything
+/// else encoded into `buf`.
+fn item_bytes<'a, T: Serialize + 'static>(
     items: &'a [T],
+    buf: &'a mut Vec<u8>,
 ) -> io::Result<&'a [u8]> {
-    task.clear();
-    task.extend_from_slice(&[0; 4]);
-    task.extend_from_slice(&offset_of(entry as usize).to_le_bytes());
-    task.extend_from_slice(&(chunk as u64).to_le_bytes());
-    task.extend_from_slice(&(items.len() as u64).to_le_bytes());
-    let tail = match wire::plain_bytes(items) {
-        Some(bytes) => bytes,
-        None => {
-            wire::encode(items, task)?;
-            &[]
-        }
-    };
-    let len =
-        u32::try_from(task.len() - 4 + tail.len()).map_err(|_| invalid("a chunk over 4 GiB"))?;
-    task[..4].copy_from_slice(&len.to_le_bytes());
-    Ok(tail)
-}
-
-fn parse_task(body: &[u8]) -> io::Result<(u64, usize, usize, &[u8])> {
-    let (header, items) = body
-        .split_at_checked(24)
-        .ok_or_else(|| invalid("a short task"))?;
-    let word = |i: usize| u64::from_le_bytes(header[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
-    Ok((word(0), word(1) as usize, word(2) as usize, items))
-}
-
-/// A result frame's chunk index, and its results' bytes or a panic message.
-fn parse_result(body: &[u8]) -> io::Result<(usize, Result<&[u8], String>)> {
-    let (header, rest) = body
-        .split_at_checked(9)
-        .ok_or_else(|| invalid("a short result"))?;
-    let chunk = u64::from_le_bytes(header[..8].try_into().expect("8 bytes")) as usize;
-    match header[8] {
-        0 => Ok((chunk, Ok(rest))),
-        _ => Ok((chunk, Err(String::from_utf8_lossy(rest).into_owned()))),
+    if let Some(bytes) = wire::plain_bytes(items) {
+        return Ok(bytes);
     }
+    buf.clear();
+    wire::encode(items, buf)?;
+    Ok(buf)
+}
+
+/// Writes into `head` a frame's start: the frame's length (a `u32`), then `words`; the
+/// frame's last `inline` bytes are to follow it on the pipe.
+///
+/// A task frame's words: the entry's offset, the chunk, how many items, the stamp, and how
+/// many of the items' bytes are in the worker's [`Area`]; the rest are inline. A result
+/// frame's: the chunk, 1 if the bytes are a panic message (else results), and how many
+/// bytes are in the area.
+fn frame_head<const N: usize>(head: &mut Vec<u8>, words: [u64; N], inline: usize) -> io::Result<()> {
+    let len = u32::try_from(N * 8 + inline).map_err(|_| invalid("a frame over 4 GiB"))?;
+    head.clear();
+    head.extend_from_slice(&len.to_le_bytes());
+    for word in words {
+        head.extend_from_slice(&word.to_le_bytes());
+    }
+    Ok(())
+}
+
+/// A frame's `N` words (as [`frame_head`] wrote them), and the inline bytes after them.
+fn frame_words<const N: usize>(body: &[u8]) -> io::Result<([u64; N], &[u8])> {
+    let (head, inline) = body
+        .split_at_checked(N * 8)
+        .ok_or_else(|| invalid("a short frame"))?;
+    let mut words = [0; N];
+    for (word, bytes) in words.iter_mut().zip(head.chunks_exact(8)) {
+        *word = u64::from_le_bytes(bytes.try_into().expect("8 bytes"));
+    }
+    Ok((words, inline))
 }
 
 /// `map`'s chunk, in the worker: `F` on each item.
@@ -806,6 +804,98 @@ mod wire {
     }
 }
 
+/// Speed: a chunk's items, and its results, travel through memory the pool shares with
+/// the worker (an area each way), so that the pipes carry only the frames' words. Through a
+/// pipe each byte is copied into the kernel and out again, into pages allocated for it and
+/// freed after; an area's pages are mapped once and reused by every chunk.
+mod area {
+    use std::fmt;
+    use std::io;
+    use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{Array, invalid};
+
+    /// Bytes handed one way between the pool and a worker: word 0 holds the *stamp* of the
+    /// frame whose bytes the area holds, the rest hold the bytes, 8 to a word. The writer
+    /// puts the bytes, then the stamp, then sends the frame; the reader reads the frame,
+    /// then the stamp, then the bytes. The words are atomics, so whatever the other side
+    /// does a read is never a data race: bytes come out as some side wrote them, and with
+    /// their stamp's `Release`/`Acquire` the reader sees every byte written before it.
+    #[derive(Clone)]
+    pub struct Area(Array<u64>);
+
+    impl Area {
+        /// An area that holds up to `bytes` bytes.
+        pub fn new(bytes: usize) -> io::Result<Area> {
+            Array::zeroed(1 + bytes.div_ceil(8)).map(Area)
+        }
+
+        /// Puts the first of `bytes` that fit, stamped `stamp`; how many it put.
+        pub fn put(&self, stamp: u64, bytes: &[u8]) -> usize {
+            let (head, words) = self.0.as_atomics().split_first().expect("a stamp word");
+            let n = bytes.len().min(words.len() * 8);
+            let mut chunks = bytes[..n].chunks_exact(8);
+            for (word, chunk) in words.iter().zip(&mut chunks) {
+                word.store(u64::from_ne_bytes(chunk.try_into().expect("8 bytes")), Relaxed);
+            }
+            let rest = chunks.remainder();
+            if !rest.is_empty() {
+                let mut last = [0; 8];
+                last[..rest.len()].copy_from_slice(rest);
+                words[n / 8].store(u64::from_ne_bytes(last), Relaxed);
+            }
+            head.store(stamp, Release);
+            n
+        }
+
+        /// Appends to `out` the first `len` bytes, if they are stamped `stamp`.
+        pub fn take(&self, stamp: u64, len: usize, out: &mut Vec<u8>) -> io::Result<()> {
+            let (head, words) = self.0.as_atomics().split_first().expect("a stamp word");
+            if len == 0 {
+                return Ok(());
+            }
+            if head.load(Acquire) != stamp || len > words.len() * 8 {
+                return Err(invalid(
+                    "the shared area does not hold the bytes its frame says it does",
+                ));
+            }
+            let start = out.len();
+            out.resize(start + len, 0);
+            let mut chunks = out[start..].chunks_exact_mut(8);
+            for (chunk, word) in (&mut chunks).zip(words) {
+                chunk.copy_from_slice(&word.load(Relaxed).to_ne_bytes());
+            }
+            let rest = chunks.into_remainder();
+            if !rest.is_empty() {
+                let last = words[len / 8].load(Relaxed).to_ne_bytes();
+                rest.copy_from_slice(&last[..rest.len()]);
+            }
+            Ok(())
+        }
+    }
+
+    impl fmt::Debug for Area {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "Area({} bytes)", (self.0.len() - 1) * 8)
+        }
+    }
+
+    /// An area travels to a spawned worker as its shared array.
+    impl Serialize for Area {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            self.0.serialize(s)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Area {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Area, D::Error> {
+            Array::deserialize(d).map(Area)
+        }
+    }
+}
+
 fn invalid(e: impl fmt::Display) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e.to_string())
 }
@@ -895,19 +985,28 @@ mod tests {
             entry(&[1, 0, 0], 1, &mut out).is_err(),
             "3 bytes are no u32"
         );
-        let mut task = Vec::new();
-        let tail = encode_task(&mut task, entry, 3, &[1u32, 2, 300]).unwrap();
-        task.extend_from_slice(tail);
-        assert_eq!(
-            u32::from_le_bytes(task[..4].try_into().unwrap()) as usize,
-            task.len() - 4
-        );
-        let (offset, chunk, count, items) = parse_task(&task[4..]).unwrap();
-        assert_eq!((offset, chunk, count), (offset_of(entry as usize), 3, 3));
-        assert_eq!(decode::<u32>(items, 3).unwrap(), [1, 2, 300]);
-        assert!(parse_task(&task[4..20]).is_err());
-        let (chunk, outcome) = parse_result(&[7, 0, 0, 0, 0, 0, 0, 0, 1, b'n', b'o']).unwrap();
-        assert_eq!((chunk, outcome), (7, Err("no".to_string())));
+        let mut head = Vec::new();
+        frame_head(&mut head, [5, 6, 7], 2).unwrap();
+        assert_eq!(u32::from_le_bytes(head[..4].try_into().unwrap()), 26);
+        head.extend_from_slice(b"hi");
+        assert_eq!(frame_words(&head[4..]).unwrap(), ([5, 6, 7], &b"hi"[..]));
+        assert!(frame_words::<3>(&head[4..20]).is_err(), "a short frame");
+    }
+
+    // Threads stand in for the two processes: the area is the same shared memory.
+    #[test]
+    fn an_area_hands_over_the_bytes_that_fit_under_their_stamp() {
+        let area = Area::new(20).unwrap(); // 3 words: 24 bytes
+        let bytes: Vec<u8> = (1..=30).collect();
+        let other_side = area.clone();
+        let put = std::thread::spawn(move || other_side.put(7, &bytes)).join().unwrap();
+        assert_eq!(put, 24, "what fits");
+        let mut out = vec![0];
+        area.take(7, 21, &mut out).unwrap();
+        assert_eq!(out, [0].into_iter().chain(1..=21).collect::<Vec<u8>>());
+        assert!(area.take(6, 3, &mut out).is_err(), "another frame's stamp");
+        assert!(area.take(7, 25, &mut out).is_err(), "more than it holds");
+        area.take(99, 0, &mut out).unwrap(); // nothing to take
     }
 
     #[test]

@@ -413,9 +413,7 @@ impl<T: SharedInt> Array<T> {
             (low, Some(high)) if low == high => low,
             _ => return Array::new(values.collect::<Vec<T>>()),
         };
-        let array = Array {
-            map: Arc::new(Mapping::zeroed(len)?),
-        };
+        let array = Array::zeroed(len)?;
         let mut stored = 0;
         for (slot, v) in array.as_atomics().iter().zip(&mut values) {
             T::store(slot, v);
@@ -431,6 +429,15 @@ impl<T: SharedInt> Array<T> {
                 Array::new(all)
             }
         }
+    }
+
+    /// Maps a new shared array of `len` zeros; Python's `Array('q', len)`. No value is
+    /// stored: the new object's bytes are zero already, and its pages are allocated when
+    /// first touched.
+    pub fn zeroed(len: usize) -> io::Result<Self> {
+        Ok(Array {
+            map: Arc::new(Mapping::zeroed(len)?),
+        })
     }
 
     /// The atomics themselves, for the full `std::sync::atomic` API.
