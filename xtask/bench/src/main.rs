@@ -273,15 +273,17 @@ pub static ROWS: &[Row] = &[
             },
         ],
         processes: true,
-        note: "`Pool::new(4)` starts the four workers that serve the call (forked: about 1 \
-               ms for the four; spawned: about 2.5-3.5 ms, one `execve` after another). \
-               `map` cuts the million items into 245 chunks of 4096; plain numbers travel \
-               as their bytes, so each chunk is written straight from the items into the \
-               worker's 1 MiB pipe (`writev`), and each chunk's squares are copied into \
-               place in the `Vec` that `map` returns. perf puts most of the CPU in the \
-               parent, and a quarter of the parent's in page faults on the 8 MB of items \
-               and the 8 MB of results; the rest is the kernel copying 16 MB through the \
-               pipes and, under spawn, the workers' start-up (see process spawn + join).",
+        note: "`Pool::new(4)` starts the four workers that serve the call (forked: about \
+               0.7 ms for the four; spawned: about 2-4 ms, one `execve` after another). \
+               `map` cuts the million items into 123 chunks of 8192; plain numbers travel \
+               as their bytes, through an area of shared memory beside each worker's pipe \
+               (the pipe carries a frame of a few words), and each chunk's squares come \
+               back the same way and are copied into place in the `Vec` that `map` \
+               returns. perf puts most of the CPU in the parent: about 40% of it in page \
+               faults on the 8 MB of items and the 8 MB of results, 30% copying chunks \
+               into and out of the areas, and 20% in the pipes' reads and writes, which \
+               wake the workers; under spawn the workers' start-up adds the rest (see \
+               process spawn + join).",
     },
     Row {
         name: "shared_value",

@@ -274,11 +274,11 @@ pub fn targets(results: &[RowResult]) -> String {
 /// measured once, side by side, on the machine of the table.
 const POOL_THAT_STAYS: &str = "\n## The pool that keeps its workers, against the one that forked per call\n\n\
 Until b794d13 `shared::Pool` forked its workers for each call (measured at 2dd3a2f), with the \
-items already in their memory. Today's keeps them from `Pool::new` to the drop. Measured \
+items already in their memory. Since then it keeps them from `Pool::new` to the drop. Measured \
 side by side (`perf stat -r 15`, fork, 4 workers, `square` over `u64`s, a program that \
 makes one pool and calls `map` on it again and again; each pool built from its own \
 commit): one call of 1 000 000 items took 12.8 ms with the old pool and 12.6 ms with \
-today's; 100 calls of 10 000 items took 67.5 ms against 14.7 ms (4.6× less); 1 000 calls \
+the one at f197f40 (before chunks went through shared memory); 100 calls of 10 000 items took 67.5 ms against 14.7 ms (4.6× less); 1 000 calls \
 of 100 items 567 ms against 103 ms (5.5× less). So one big call costs the same (what the \
 old pool saved by forking with the items in memory, today's pool saves by sending plain \
 numbers as their bytes), and every further call no longer pays four forks and four exits. \
