@@ -12,6 +12,8 @@ pub mod expect;
 pub mod http_server;
 #[cfg(test)]
 mod readme;
+#[cfg(test)]
+mod refused;
 pub mod verify;
 pub mod workspace;
 
