@@ -21,10 +21,30 @@ pub fn cases() -> Vec<Case> {
             "lock_counter",
             Expect::stdout([Block::ordered([exact("Final counter value: 1000")])]),
         ),
+        // The Rust ways of the same counter: each ends at 1000.
+        Case::new(
+            "counter_arc_mutex",
+            Expect::stdout([Block::ordered([exact("Final counter value: 1000")])]),
+        ),
+        Case::new(
+            "counter_scoped",
+            Expect::stdout([Block::ordered([exact("Final counter value: 1000")])]),
+        ),
+        Case::new(
+            "counter_atomic",
+            Expect::stdout([Block::ordered([exact("Final counter value: 1000")])]),
+        ),
         // Each item is produced once and consumed once, each side in order; how the two
         // sides' lines interleave is up to the scheduler.
         Case::new(
             "thread_queue",
+            Expect::stdout([Block::interleaved([
+                lines(|i| format!("Produced {i}")),
+                lines(|i| format!("Consumed {i}")),
+            ])]),
+        ),
+        Case::new(
+            "thread_queue_mpsc",
             Expect::stdout([Block::interleaved([
                 lines(|i| format!("Produced {i}")),
                 lines(|i| format!("Consumed {i}")),
