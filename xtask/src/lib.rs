@@ -4,6 +4,8 @@
 //! own under this folder, built only when asked for (see `main.rs`).
 
 pub mod args;
+#[cfg(test)]
+mod book;
 pub mod catalogue;
 #[cfg(all(test, unix))]
 mod closed_stdout;

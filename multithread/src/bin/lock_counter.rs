@@ -1,8 +1,8 @@
 //! 线程同步 (thread synchronisation): 1000 threads each add one to a shared counter.
 //!
-//! Python guards a global `counter` with a separate `threading.Lock`; nothing stops code
-//! from touching `counter` without the lock. Rust's `Mutex<i32>` owns the counter, so the
-//! only way to reach it is through `lock()`, and the read-add-write below cannot race.
+//! Python `counter` guarded by `threading.Lock()`, `with lock:` → Rust
+//! `static COUNTER: Mutex<i32>`, `COUNTER.lock()`: the `Mutex` owns the counter. The book's
+//! page says what differs (book/en/src/threading/synchronisation.md).
 //!
 //! Run: `cargo run -p multithread --bin lock_counter`
 //!

@@ -1,10 +1,8 @@
-//! 多线程 · 基本示例 (threading basics): start five threads, then wait for all of them.
+//! 基本示例 (threading basics): start five threads, then wait for all of them.
 //!
-//! Python's `threading.Thread(target=worker, args=(i,))`, `start()` and `join()` become
-//! `thread::spawn(move || worker(i))`, which starts the thread at once, and
-//! `JoinHandle::join`. Python's `print` writes the text and the line end in two writes, so
-//! with unbuffered output (`python3 -u`) one thread's line can run into another's;
-//! `println!` holds the stdout lock for its whole line, so lines never tear.
+//! Python `threading.Thread(target=worker, args=(i,))`, `start()`, `join()` → Rust
+//! `thread::spawn(move || worker(i))`, `JoinHandle::join`. The book's page says what
+//! differs (book/en/src/threading/basics.md).
 //!
 //! Run: `cargo run -p multithread --bin thread_basic`
 //!

@@ -1,13 +1,9 @@
 //! 使用线程池 (thread pool): square five numbers on a pool of four threads.
 //!
-//! Python's `ThreadPoolExecutor(max_workers=4)` and `executor.map` become
-//! [`shared::ThreadPool::new(4)`](shared::ThreadPool) and its `map`: four long-lived threads
-//! fed through a crossbeam channel, results in input order. The pool is the workspace's
-//! own (`shared/src/thread_pool.rs`, one file to copy) rather than rayon: rayon is a
-//! work-stealing scheduler for data-parallel loops (`par_iter`), while this is the
-//! executor the Python code describes, a queue of jobs and `n` threads taking them, in
-//! under a hundred lines of code. Dropping the pool joins its threads, as leaving the
-//! `with` block does.
+//! Python `ThreadPoolExecutor(max_workers=4)`, `executor.map` → Rust
+//! [`shared::ThreadPool::new(4)`](shared::ThreadPool), `map`: results in input order, and
+//! dropping the pool joins its threads. The book's page says what differs
+//! (book/en/src/threading/thread-pool.md).
 //!
 //! Run: `cargo run -p multithread --bin thread_pool`
 //!

@@ -1,13 +1,10 @@
 //! 线程间通信 (communication between threads): a producer thread hands five items to a
 //! consumer thread through a queue.
 //!
-//! Python's `queue.Queue` becomes a `crossbeam_channel::unbounded()` channel, split into a
-//! `Sender` for the producer and a `Receiver` for the consumer. The Python consumer loops
-//! `while not q.empty()`, so it stops the first time it finds the queue empty, which can
-//! happen while the producer is still putting: in 5 of 100 runs on a terminal here it
-//! consumed only 2 of the 5 items, and the other 3 stayed in the queue, never consumed.
-//! Here the consumer's `for` loop ends only when the channel is drained *and* the producer
-//! has dropped its sender, i.e. when the producer is done, so every item is consumed once.
+//! Python `queue.Queue()`, `put`, `get` → Rust `crossbeam_channel::unbounded()`, `send`,
+//! `recv`: the consumer's loop ends when the producer drops its `Sender`, so every item is
+//! consumed once. The book's page says what differs
+//! (book/en/src/threading/communication.md).
 //!
 //! Run: `cargo run -p multithread --bin thread_queue`
 //!

@@ -1,13 +1,8 @@
 //! 使用Thread子类 (subclassing Thread): a type that carries its own `run`.
 //!
-//! Python subclasses `threading.Thread` and overrides `run`; `start()` comes from the base
-//! class. Rust has no inheritance: the base class becomes a trait with a required `run`
-//! and a provided `start`. The Python original never starts a thread: its `__init__` calls
-//! `threading.Thread(self)` where it means `super().__init__()`, which passes `self` as
-//! `Thread`'s first parameter, `group`, and that constructor fails at once with
-//! `AssertionError: group argument must be None for now`, at `MyThread(0)`, before anything
-//! is printed. Here a type is a thread only by implementing the trait, so there is no base
-//! initialiser to call wrongly or to forget.
+//! Python a `threading.Thread` subclass that overrides `run` → Rust a `Thread` trait with a
+//! required `run` and a provided `start`. The book's page says what differs
+//! (book/en/src/threading/subclass.md).
 //!
 //! Run: `cargo run -p multithread --bin thread_subclass`
 //!
