@@ -9,6 +9,11 @@ use std::path::{Component, Path, PathBuf};
 /// The two books, each a translation of the other.
 const BOOKS: [&str; 2] = ["book/en", "book/zh"];
 
+/// Where a page's pictures are: `../timeline/NAME.svg` is docs/timeline/NAME.svg, which
+/// .ci/book copies into each built book's `timeline/` (a copy, not a symbolic link, which
+/// a Windows checkout would not have).
+const PICTURES: (&str, &str) = ("timeline", "docs/timeline");
+
 /// The folders whose every file a book must include: the chapters written so far.
 const INCLUDED: [(&str, &str); 2] = [("multithread/src/bin", "rs"), ("multithread/refused", "")];
 
@@ -104,7 +109,12 @@ fn problems(root: &Path, book: &str) -> Vec<String> {
                 });
                 other.map(|p| p.with_extension("md"))
             } else {
-                Some(dir.join(link))
+                let target = normal(&dir.join(link));
+                let pictures = normal(&src.join(PICTURES.0));
+                match target.strip_prefix(&pictures) {
+                    Ok(picture) => Some(root.join(PICTURES.1).join(picture)),
+                    Err(_) => Some(target),
+                }
             };
             if !target.is_some_and(|t| t.exists()) {
                 problems.push(format!(
@@ -191,13 +201,15 @@ mod tests {
         fs::create_dir_all(root.join("multithread/src/bin")).unwrap();
         fs::create_dir_all(root.join("multithread/refused")).unwrap();
         fs::write(root.join("multithread/src/bin/shown.rs"), "").unwrap();
+        fs::create_dir_all(root.join("docs/timeline")).unwrap();
+        fs::write(root.join("docs/timeline/there.svg"), "").unwrap();
         fs::write(root.join("multithread/src/bin/unshown.rs"), "").unwrap();
         fs::write(
             root.join("book/en/src/threading/one.md"),
             "```rust\n{{#include ../../../../multithread/src/bin/shown.rs}}\n```\n\
              ```rust\n{{#include ../../../../multithread/src/bin/moved.rs}}\n```\n\
              [other](../../zh/threading/one.html) [lost](../../zh/threading/lost.html)\n\
-             ![pic](../timeline/none.svg) [web](https://example.com)\n",
+             ![pic](../timeline/none.svg) ![pic](../timeline/there.svg) [web](https://x.org)\n",
         )
         .unwrap();
         fs::write(root.join("book/zh/src/threading/one.md"), "").unwrap();
@@ -218,7 +230,10 @@ mod tests {
         );
         assert!(found.contains("links to ../timeline/none.svg"), "{found}");
         assert!(!found.contains("zh/threading/one.html"), "{found}");
-        assert!(!found.contains("example.com"), "{found}");
+        assert!(
+            !found.contains("there.svg") && !found.contains("x.org"),
+            "{found}"
+        );
         assert!(
             missing.contains("includes multithread/src/bin/unshown.rs"),
             "{missing}"
