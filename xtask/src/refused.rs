@@ -3,15 +3,25 @@
 //! `refused/NAME.error` holds, which its book page shows beside it.
 //!
 //! Only the lines a reader needs are pinned, not rustc's whole output (which shifts
-//! between compiler versions): each `.error` line must be a line of rustc's output, in
-//! that order; `error[E0373]: closure may outlive ...` is typically the one.
+//! between compiler versions): each `.error` line must be a line of rustc's output (leading
+//! and trailing spaces aside), in that order; `error[E0373]: closure may outlive ...` is
+//! typically the one. Each program is compiled as the workspace's crates are: the same
+//! edition, the workspace's `[workspace.lints.rust]` levels, and (for the asyncio chapter)
+//! the workspace's own build of tokio.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The chapters' folders of refused programs.
-const FOLDERS: [&str; 1] = ["multithread/refused"];
+/// A package, and those of its dependencies (as cargo builds them for it) that a refused
+/// program may use.
+type Uses = Option<(&'static str, &'static [&'static str])>;
+
+/// The chapters' folders of refused programs, and what their programs may use.
+const FOLDERS: [(&str, Uses); 2] = [
+    ("multithread/refused", None),
+    ("async/refused", Some(("async", &["tokio"]))),
+];
 
 /// The edition the workspace's crates use, so that a program is refused for the reason it
 /// would be in them.
@@ -24,8 +34,8 @@ fn problem(expected: &str, compiled: bool, stderr: &str) -> Option<String> {
         return Some("it compiled: its page says the compiler refuses it".to_string());
     }
     let mut lines = stderr.lines();
-    for want in expected.lines().filter(|l| !l.trim().is_empty()) {
-        if !lines.any(|line| line == want) {
+    for want in expected.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !lines.any(|line| line.trim() == want) {
             return Some(format!(
                 "rustc did not print the line `{want}` (after the lines before it in the \
                  .error file); what it printed:\n{stderr}"
@@ -39,25 +49,102 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Every refused program, with its `.error` file's path.
-fn programs() -> Vec<(PathBuf, PathBuf)> {
+/// A refused program: its source, its `.error` file, and the crates it may use.
+struct Program {
+    source: PathBuf,
+    error: PathBuf,
+    uses: Uses,
+}
+
+/// Every refused program.
+fn programs() -> Vec<Program> {
     let mut found = Vec::new();
-    for folder in FOLDERS {
+    for (folder, uses) in FOLDERS {
         let entries = fs::read_dir(root().join(folder)).expect("a refused folder");
         for entry in entries {
             let path = entry.expect("a folder entry").path();
             if path.extension().is_some_and(|e| e == "rs") {
-                found.push((path.clone(), path.with_extension("error")));
+                found.push(Program {
+                    error: path.with_extension("error"),
+                    source: path,
+                    uses,
+                });
             }
         }
     }
-    found.sort();
+    found.sort_by(|a, b| a.source.cmp(&b.source));
     found
 }
 
-/// Compiles `program` as far as rustc's checks go (no code is generated); whether it
-/// compiled, and rustc's standard error.
-fn compile(program: &Path, scratch: &Path) -> (bool, String) {
+/// rustc's flags for the workspace's `[workspace.lints.rust]` levels: `-D` for each lint
+/// set to deny, `-W` for warn, `-A` for allow.
+fn lint_flags(cargo_toml: &str) -> Vec<String> {
+    let mut flags = Vec::new();
+    let mut in_table = false;
+    for line in cargo_toml.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_table = line == "[workspace.lints.rust]";
+            continue;
+        }
+        let Some((name, value)) = line.split_once('=').filter(|_| in_table) else {
+            continue;
+        };
+        let level = ["deny", "warn", "allow", "forbid"]
+            .into_iter()
+            .find(|level| value.contains(&format!("\"{level}\"")));
+        let flag = match level {
+            Some("deny") => "-D",
+            Some("warn") => "-W",
+            Some("allow") => "-A",
+            Some("forbid") => "-F",
+            _ => continue,
+        };
+        flags.push(flag.to_string());
+        flags.push(name.trim().to_string());
+    }
+    flags
+}
+
+/// rustc's `--extern` and `-L` flags for `crates`, as cargo built them for `package`.
+fn extern_flags(package: &str, crates: &[&str]) -> Vec<String> {
+    let output = Command::new(crate::workspace::cargo())
+        .args(["build", "--quiet", "--message-format=json", "-p", package])
+        .current_dir(root())
+        .output()
+        .expect("cargo runs");
+    assert!(output.status.success(), "cargo build -p {package} failed");
+    let mut flags = Vec::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let name = message["target"]["name"].as_str().unwrap_or_default();
+        if message["reason"] != "compiler-artifact" || !crates.contains(&name) {
+            continue;
+        }
+        let files = message["filenames"].as_array().cloned().unwrap_or_default();
+        let rlib = files
+            .iter()
+            .filter_map(|f| f.as_str())
+            .find(|f| f.ends_with(".rlib"))
+            .expect("a library's artifact has an .rlib");
+        let deps = Path::new(rlib).parent().expect("an rlib is in a folder");
+        flags.push("--extern".to_string());
+        flags.push(format!("{name}={rlib}"));
+        flags.push("-L".to_string());
+        flags.push(format!("dependency={}", deps.display()));
+    }
+    assert_eq!(
+        flags.len(),
+        crates.len() * 4,
+        "cargo built {crates:?} for {package}"
+    );
+    flags
+}
+
+/// Compiles `program` as far as rustc's checks go (no code is generated), with `flags`;
+/// whether it compiled, and rustc's standard error.
+fn compile(program: &Path, flags: &[String], scratch: &Path) -> (bool, String) {
     let output = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string()))
         .args([
             "--edition",
@@ -67,6 +154,7 @@ fn compile(program: &Path, scratch: &Path) -> (bool, String) {
             "--emit=metadata",
         ])
         .args(["--color", "never"])
+        .args(flags)
         .arg("--out-dir")
         .arg(scratch)
         .arg(program)
@@ -86,26 +174,44 @@ mod tests {
     fn every_refused_program_fails_as_its_page_says() {
         let scratch = std::env::temp_dir().join(format!("xtask-refused-{}", std::process::id()));
         fs::create_dir_all(&scratch).unwrap();
+        let lints = lint_flags(&fs::read_to_string(root().join("Cargo.toml")).unwrap());
+        assert!(lints.contains(&"unused_must_use".to_string()), "{lints:?}");
         let programs = programs();
-        assert!(programs.len() >= 5, "found {}", programs.len());
+        assert!(programs.len() >= 10, "found {}", programs.len());
         let mut failures = Vec::new();
-        for (program, error) in &programs {
-            let Ok(expected) = fs::read_to_string(error) else {
-                failures.push(format!("{}: no {}", program.display(), error.display()));
+        for program in &programs {
+            let Ok(expected) = fs::read_to_string(&program.error) else {
+                let (source, error) = (program.source.display(), program.error.display());
+                failures.push(format!("{source}: no {error}"));
                 continue;
             };
             assert!(
-                expected.contains("error["),
-                "{}: no error code",
-                error.display()
+                expected.contains("error"),
+                "{}: no error",
+                program.error.display()
             );
-            let (compiled, stderr) = compile(program, &scratch);
+            let mut flags = lints.clone();
+            if let Some((package, crates)) = program.uses {
+                flags.extend(extern_flags(package, crates));
+            }
+            let (compiled, stderr) = compile(&program.source, &flags, &scratch);
             if let Some(why) = problem(&expected, compiled, &stderr) {
-                failures.push(format!("{}: {why}", program.display()));
+                failures.push(format!("{}: {why}", program.source.display()));
             }
         }
         let _ = fs::remove_dir_all(&scratch);
         assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    }
+
+    #[test]
+    fn lint_levels_become_rustc_flags() {
+        let toml = "[workspace.lints.rust]\nunused_must_use = \"deny\"\n\
+                    rust_2018_idioms = { level = \"warn\", priority = -1 }\n\
+                    [workspace.lints.clippy]\nall = \"deny\"\n";
+        assert_eq!(
+            lint_flags(toml),
+            ["-D", "unused_must_use", "-W", "rust_2018_idioms"]
+        );
     }
 
     #[test]
