@@ -143,6 +143,52 @@ pub fn cases(env: &Env) -> Vec<Case> {
             "async_hello",
             Expect::stdout([Block::ordered([exact("Hello")])]).at_least(0.9),
         ),
+        // The Rust ways. A JoinSet gathers five overlapping sleeps: as async_basic, then the
+        // count, in under 5 s (the sleeps one after another).
+        Case::new(
+            "async_joinset",
+            Expect::stdout([
+                Block::unordered(workers("starting")),
+                Block::unordered(workers("finished")),
+                Block::ordered([exact("5 workers finished")]),
+            ])
+            .wall(0.9, 5.0),
+        ),
+        // The wait ends at its half-second bound, not when the two-second worker would.
+        Case::new(
+            "async_timeout",
+            Expect::stdout([Block::ordered([
+                exact("Worker is starting"),
+                exact("Worker timed out after 500 ms"),
+            ])])
+            .wall(0.45, 2.0),
+        ),
+        // Aborted after 0.1 s: the run ends long before the worker's ten-second sleep would.
+        Case::new(
+            "async_cancel",
+            Expect::stdout([Block::ordered([
+                exact("Worker is starting"),
+                exact("Worker was cancelled"),
+            ])])
+            .wall(0.09, 10.0),
+        ),
+        // The loop ticks while the blocking work runs (every tick falls between its start
+        // and its end), which it could not if the work blocked the loop's one thread.
+        Case::new(
+            "async_blocking",
+            Expect::stdout([Block::ordered(
+                [exact("Blocking work is starting")]
+                    .into_iter()
+                    .chain((1..=3).map(|i| exact(format!("Tick {i}"))))
+                    .chain([exact("Blocking work is finished"), exact("Result: 42")]),
+            )])
+            .at_least(1.9),
+        ),
+        // Five read-pause-writes under the lock: none is lost.
+        Case::new(
+            "async_tokio_mutex",
+            Expect::stdout([Block::ordered([exact("Final counter value: 5")])]).at_least(0.04),
+        ),
     ]
 }
 
