@@ -1,15 +1,10 @@
 //! 异步编程 · 基本示例 (asyncio basics): start five tasks that each sleep a second, then
 //! wait for all of them. They sleep at the same time, so the run takes one second, not five.
 //!
-//! Python's `asyncio.create_task(worker(i))` becomes `tokio::spawn(worker(i))`, which
-//! schedules the task, as `create_task` does, and returns its `JoinHandle`; and `asyncio.gather(*tasks)` becomes
-//! awaiting each handle in turn, in the order the tasks were made: like `gather`, that
-//! waits for them all and would give their results in input order (`JoinSet::join_all`
-//! would give them in the order the tasks finish). asyncio runs its event loop on one
-//! thread; the `current_thread` runtime flavour does the same, so the tasks take turns at
-//! each `.await` on the main thread, as in Python. Even so, `tokio::spawn` requires every
-//! task to be `Send + 'static`, on every runtime flavour (`spawn_local` on a `LocalSet`
-//! lifts `Send`): `worker`'s future holds only its number and a timer, so it is both.
+//! Python `asyncio.create_task(worker(i))`, `asyncio.gather(*tasks)` → Rust
+//! `tokio::spawn(worker(i))`, each `JoinHandle` awaited in turn; `asyncio.run` →
+//! `#[tokio::main(flavor = "current_thread")]`, one thread like asyncio's loop. The book's
+//! page says what differs (book/en/src/asyncio/basics.md).
 //!
 //! Run: `cargo run -p async --bin async_basic`
 //!

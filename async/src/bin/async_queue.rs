@@ -1,15 +1,10 @@
 //! 异步队列 (async queues): a producer task puts an item in a queue each second, and a
 //! consumer task takes them out as they come; five items, about five seconds.
 //!
-//! Python's `asyncio.Queue` becomes `tokio::sync::mpsc::unbounded_channel`. tokio's
-//! channels have no `task_done()`/`join()`, and need none: the producer owns the only
-//! sender and drops it when done, the consumer's `while let Some(item) =
-//! queue.recv().await` loop ends once the channel is closed *and* drained, and `main`
-//! awaits the consumer's `JoinHandle`. That one `await` does the work of Python's
-//! `queue.join()` ("every item was processed") and of `consumer_task.cancel()` (the
-//! consumer stops by itself), so no item can be left behind.
-//! On the `current_thread` runtime (one thread, like asyncio's loop) the producer runs
-//! until its `sleep`, so each item is consumed before the next one is produced.
+//! Python `asyncio.Queue()`, `put`, `get` → Rust `tokio::sync::mpsc::unbounded_channel()`,
+//! `send`, `recv().await`: the consumer's loop ends when the producer drops the sender, so
+//! no `task_done()`, `join()` or `cancel()` is needed. The book's page says what differs
+//! (book/en/src/asyncio/queue.md).
 //!
 //! Run: `cargo run -p async --bin async_queue`
 //!

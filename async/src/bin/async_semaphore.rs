@@ -1,14 +1,9 @@
 //! 限制并发数 (limiting concurrency): five tasks, but a semaphore lets only two of them work
 //! at a time, so the run takes about three seconds (2 + 2 + 1 workers, a second each).
 //!
-//! Python's `asyncio.Semaphore(2)` and `async with semaphore:` become `tokio::sync::Semaphore`
-//! and a permit from `acquire().await`, held in a variable until the end of the block: the
-//! permit is released when it is dropped, even if the task returns early or panics. tokio's
-//! semaphore is fair, so waiting workers get permits in the order they asked. The tasks are
-//! started and awaited as in `async_basic` (`tokio::spawn`, then each handle in turn, like
-//! `gather`), on the `current_thread` runtime, one thread like asyncio's loop; the
-//! semaphore is shared through an `Arc` because a spawned task must own what it uses
-//! (`'static`).
+//! Python `asyncio.Semaphore(2)`, `async with semaphore:` → Rust `tokio::sync::Semaphore`,
+//! a permit from `acquire().await` held until the end of the block. The book's page says
+//! what differs (book/en/src/asyncio/semaphore.md).
 //!
 //! Run: `cargo run -p async --bin async_semaphore`
 //!
