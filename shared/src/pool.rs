@@ -539,7 +539,7 @@ fn serve(tasks: PrivateFd, results: PrivateFd, areas: (Area, Area)) -> io::Resul
             panic::catch_unwind(AssertUnwindSafe(|| entry(&items, count as usize, &mut out)));
         let failed = match outcome {
             Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(format!("its items could not be decoded: {e}")),
+            Ok(Err(e)) => Some(e.to_string()),
             Err(payload) => Some(
                 payload
                     .downcast_ref::<&str>()
@@ -614,8 +614,11 @@ where
     R: Serialize + 'static,
 {
     let f = conjure::<F>();
-    let results: Vec<R> = decode::<T>(items, count)?.into_iter().map(f).collect();
-    wire::encode(&results, out)
+    let results: Vec<R> = decode_items::<T>(items, count)?
+        .into_iter()
+        .map(f)
+        .collect();
+    encode_results(&results, out)
 }
 
 /// `starmap`'s chunk, in the worker: `F` on each item's fields.
@@ -626,11 +629,22 @@ where
     F::Output: Serialize + 'static,
 {
     let f = conjure::<F>();
-    let results: Vec<F::Output> = decode::<T>(items, count)?
+    let results: Vec<F::Output> = decode_items::<T>(items, count)?
         .into_iter()
         .map(|item| f.call(item))
         .collect();
-    wire::encode(&results, out)
+    encode_results(&results, out)
+}
+
+/// A worker's chunk of items, or an error saying they could not be decoded.
+fn decode_items<T: DeserializeOwned + 'static>(bytes: &[u8], count: usize) -> io::Result<Vec<T>> {
+    decode(bytes, count).map_err(|e| invalid(format!("its items could not be decoded: {e}")))
+}
+
+/// A worker's results appended to `out`, or an error saying they could not be encoded.
+fn encode_results<R: Serialize + 'static>(results: &[R], out: &mut Vec<u8>) -> io::Result<()> {
+    wire::encode(results, out)
+        .map_err(|e| invalid(format!("its results could not be encoded: {e}")))
 }
 
 /// `count` values of type `T` from `bytes`, as [`wire::encode`] wrote them.
@@ -1019,6 +1033,28 @@ mod tests {
         assert!(area.take(6, 3, &mut out).is_err(), "another frame's stamp");
         assert!(area.take(7, 25, &mut out).is_err(), "more than it holds");
         area.take(99, 0, &mut out).unwrap(); // nothing to take
+    }
+
+    #[test]
+    fn a_worker_says_whether_its_items_or_its_results_failed() {
+        struct Refused;
+        impl Serialize for Refused {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                Err(serde::ser::Error::custom("refused"))
+            }
+        }
+        let err = encode_results(&[Refused], &mut Vec::new()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("its results could not be encoded"),
+            "{err}"
+        );
+        let err = decode_items::<u32>(&[1, 2, 3], 1).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("its items could not be decoded"),
+            "{err}"
+        );
     }
 
     #[test]
