@@ -381,11 +381,14 @@ impl Pool {
                             bytes.extend_from_slice(inline);
                             Ok((chunk, panicked))
                         });
-                    let (chunk, panicked) = read.map_err(io_error("reading results"))?;
+                    let (chunk, panicked) = match read {
+                        Ok(words) => words,
+                        Err(e) => return Err(self.garbled(e)),
+                    };
                     let chunk = chunk as usize;
                     if worker.busy != Some(chunk) {
                         let e = invalid(format!("a result for chunk {chunk}, which was not sent"));
-                        return Err(io_error("reading results")(e));
+                        return Err(self.garbled(e));
                     }
                     worker.busy = None;
                     if panicked == 0 {
@@ -461,6 +464,14 @@ impl Pool {
             Some(e) => PoolError::Worker(e),
             None => io_error("talking to a worker")(pipe_error),
         };
+        self.break_with(error.to_string());
+        error
+    }
+
+    /// A worker sent what is not a result of this call: the pool breaks, since the chunks
+    /// still in flight could not be told apart from the next call's.
+    fn garbled(&mut self, e: io::Error) -> PoolError {
+        let error = io_error("reading results")(e);
         self.break_with(error.to_string());
         error
     }
@@ -1033,6 +1044,53 @@ mod tests {
         assert!(area.take(6, 3, &mut out).is_err(), "another frame's stamp");
         assert!(area.take(7, 25, &mut out).is_err(), "more than it holds");
         area.take(99, 0, &mut out).unwrap(); // nothing to take
+    }
+
+    /// A pool of one worker played by the test: its task pipe's read end and its result
+    /// pipe's write end.
+    fn pool_with_a_fake_worker() -> (Pool, PrivateFd, PrivateFd) {
+        let (task_read, task_write) = pipe().unwrap();
+        let (result_read, result_write) = pipe().unwrap();
+        let area = || Area::new(64).unwrap();
+        let worker = Worker {
+            process: None,
+            tasks: Some(task_write),
+            results: result_read,
+            inbox: Inbox::new(),
+            areas: (area(), area()),
+            stamp: 0,
+            busy: None,
+        };
+        let pool = Pool {
+            workers: vec![worker],
+            timeout: Duration::from_secs(5),
+            broken: None,
+        };
+        (pool, task_read, result_write)
+    }
+
+    fn square(n: u64) -> u64 {
+        n * n
+    }
+
+    #[test]
+    fn a_garbled_result_breaks_the_pool_at_once() {
+        // Too short to be a result frame; then a result for a chunk that was never sent.
+        let mut short = Vec::new();
+        frame_head(&mut short, [0u64; 1], 0).unwrap();
+        let mut unsent = Vec::new();
+        frame_head(&mut unsent, [7u64, 0, 0], 0).unwrap();
+        for (frame, why) in [
+            (short, "a short frame"),
+            (unsent, "chunk 7, which was not sent"),
+        ] {
+            let (mut pool, _tasks, results) = pool_with_a_fake_worker();
+            super::super::frames::write_all(&results, &frame).unwrap();
+            let err = pool.map(square, &[1u64, 2, 3]).unwrap_err();
+            assert!(err.to_string().contains(why), "{err}");
+            let again = pool.map(square, &[1u64]).unwrap_err();
+            assert!(matches!(again, PoolError::Broken(_)), "{again}");
+        }
     }
 
     #[test]
