@@ -44,8 +44,8 @@
 //!
 //! Copy `pool.rs`, `shared_memory.rs`, `frames.rs`, `process.rs`, `start_method.rs`,
 //! `reduction.rs`, `private_fd.rs`, `os.rs`, `parent_thread.rs`, `spawn_lock.rs` and
-//! `closed_stdout.rs` into one folder of your crate, as sibling modules (they reach each other through
-//! `super::`), and add to `Cargo.toml`:
+//! `closed_stdout.rs` into one folder of your crate, as sibling modules (they reach each
+//! other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
@@ -330,8 +330,9 @@ impl Pool {
                 let sent = item_bytes(chunk, &mut encoded).and_then(|body| {
                     worker.stamp += 1;
                     let in_area = worker.areas.0.put(worker.stamp, body);
-                    let words = [offset_of(entry as usize), next as u64, chunk.len() as u64];
-                    let words = [words[0], words[1], words[2], worker.stamp, in_area as u64];
+                    let entry = offset_of(entry as usize);
+                    let count = chunk.len() as u64;
+                    let words = [entry, next as u64, count, worker.stamp, in_area as u64];
                     frame_head(&mut head, words, body.len() - in_area)?;
                     Ok(&body[in_area..])
                 });
