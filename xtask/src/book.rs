@@ -15,7 +15,13 @@ const BOOKS: [&str; 2] = ["book/en", "book/zh"];
 const PICTURES: (&str, &str) = ("timeline", "docs/timeline");
 
 /// The folders whose every file a book must include: the chapters written so far.
-const INCLUDED: [(&str, &str); 2] = [("multithread/src/bin", "rs"), ("multithread/refused", "")];
+const INCLUDED: [(&str, &str); 5] = [
+    ("multithread/src/bin", "rs"),
+    ("multithread/refused", ""),
+    ("multithread/loom/tests", "rs"),
+    ("async/src/bin", "rs"),
+    ("async/refused", ""),
+];
 
 /// The pages `SUMMARY.md` lists, in order.
 fn summary_pages(summary: &str) -> Vec<String> {
