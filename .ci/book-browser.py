@@ -18,7 +18,6 @@ chromium or chromedriver is missing or does not start.
 
 import json
 import base64
-import os
 import re
 import shutil
 import socket
@@ -44,11 +43,10 @@ class Driver:
     """A chromedriver process and one headless Chromium session."""
 
     def __init__(self):
-        for name in ["chromedriver"]:
-            if not any((Path(d) / name).exists() for d in os.environ["PATH"].split(os.pathsep)):
-                raise RuntimeError(
-                    "chromedriver is not installed; on Debian: apt-get install chromium chromium-driver"
-                )
+        if shutil.which("chromedriver") is None:
+            raise RuntimeError(
+                "chromedriver is not installed; on Debian: apt-get install chromium chromium-driver"
+            )
         self.port = free_port()
         self.process = subprocess.Popen(
             ["chromedriver", f"--port={self.port}"],
