@@ -74,8 +74,10 @@ fn process_spawn(n: u64) -> anyhow::Result<u64> {
 }
 
 fn pool_map(n: u64) -> anyhow::Result<u64> {
+    // The pool starts first, as in the Python and procspawn rows.
+    let mut pool = Pool::new(PROCESSES)?;
     let items: Vec<u64> = (0..n).collect();
-    let squares = Pool::new(PROCESSES)?.map(square, &items)?;
+    let squares = pool.map(square, &items)?;
     Ok(squares.iter().sum())
 }
 
