@@ -274,16 +274,19 @@ pub static ROWS: &[Row] = &[
         ],
         processes: true,
         note: "`Pool::new(4)` starts the four workers that serve the call (forked: about \
-               0.7 ms for the four; spawned: about 2-4 ms, one `execve` after another). \
-               `map` cuts the million items into 123 chunks of 8192; plain numbers travel \
-               as their bytes, through an area of shared memory beside each worker's pipe \
-               (the pipe carries a frame of a few words), and each chunk's squares come \
-               back the same way and are copied into place in the `Vec` that `map` \
-               returns. perf puts most of the CPU in the parent: about 40% of it in page \
-               faults on the 8 MB of items and the 8 MB of results, 30% copying chunks \
-               into and out of the areas, and 20% in the pipes' reads and writes, which \
-               wake the workers; under spawn the workers' start-up adds the rest (see \
-               process spawn + join).",
+               0.7 ms for the four; spawned: about 2-4 ms, one `execve` after another), \
+               before the items are made, as in the Python and procspawn rows. `map` cuts \
+               the million items into 123 chunks of 8192; plain numbers travel as their \
+               bytes, through an area of shared memory beside each worker's pipe (the pipe \
+               carries a frame of a few words), and each chunk's squares come back the \
+               same way and are copied from the area straight into their place in the \
+               `Vec` that `map` returns, which is backed by huge pages. perf (the parent \
+               alone, under fork) puts about 28% of the parent's CPU in making the 8 MB of \
+               items (the row's own `collect`, a page fault per 4 KiB), 20% in copying the \
+               results out of the areas (a third of it the huge pages' first touch), 10% \
+               in copying the items into the areas, 10% in the pipe writes that wake the \
+               workers and 5% in freeing memory at the end; under spawn the workers' \
+               start-up adds the rest (see process spawn + join).",
     },
     Row {
         name: "shared_value",
