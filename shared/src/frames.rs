@@ -38,6 +38,9 @@
 //! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
 //! postcard = { version = "1", default-features = false, features = ["use-std"] }
 //! serde = "1"
+//!
+//! [target.'cfg(windows)'.dependencies]
+//! windows-sys = { version = "0.61", features = ["Win32_Foundation", "Win32_Security", "Win32_System_JobObjects", "Win32_System_Pipes", "Win32_System_Threading"] }
 //! ```
 
 use std::io;
@@ -49,7 +52,8 @@ use nix::poll::{PollFd, PollFlags, poll};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::process::{PrivateFd, poll_timeout};
+use super::os::poll_timeout;
+use super::process::PrivateFd;
 
 /// What a read does at a time: 64 KiB, Linux's default pipe capacity.
 pub const BUFFER: usize = 64 * 1024;

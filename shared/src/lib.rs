@@ -13,6 +13,7 @@
 //!   `if __name__ == '__main__':`). Its arguments travel by serde, the descriptors inside
 //!   them beside the bytes (`reduction`). With it go `private_fd` (the pipe ends a forked
 //!   child must not keep) and `os` (the calls Linux and macOS make differently).
+//!   Linux, macOS and Windows (spawn only there).
 //! - `pool`, `queue`, `pipe` and `shared_memory` are Python's `Pool`, `Queue`, `Pipe`,
 //!   `Value` and `Array` beside it; `queue` and `pipe` send items as `frames`.
 //!   Linux and macOS; on Windows, `no_fork` stands in for them, with the same names and an
@@ -25,7 +26,6 @@ pub mod thread_pool;
 
 #[cfg(unix)]
 pub mod frames;
-#[cfg(unix)]
 mod os;
 #[cfg(target_os = "linux")]
 mod parent_thread;
@@ -33,26 +33,21 @@ mod parent_thread;
 pub mod pipe;
 #[cfg(unix)]
 pub mod pool;
-#[cfg(unix)]
 pub mod private_fd;
-#[cfg(unix)]
 pub mod process;
 #[cfg(unix)]
 pub mod queue;
-#[cfg(unix)]
 pub mod reduction;
 #[cfg(unix)]
 pub mod shared_memory;
 #[cfg(all(unix, not(target_os = "linux")))]
 mod spawn_lock;
-#[cfg(unix)]
 pub mod start_method;
 
+pub use {process::Process, start_method::main_guard};
+
 #[cfg(unix)]
-pub use {
-    pipe::Pipe, pool::Pool, process::Process, queue::Queue, shared_memory::Array,
-    shared_memory::Value, start_method::main_guard,
-};
+pub use {pipe::Pipe, pool::Pool, queue::Queue, shared_memory::Array, shared_memory::Value};
 
 #[cfg(not(unix))]
 pub mod no_fork;
@@ -61,6 +56,6 @@ pub mod no_fork;
 #[allow(dead_code)]
 mod no_fork;
 #[cfg(not(unix))]
-pub use no_fork::{Array, Pipe, Pool, Process, Queue, Value, main_guard, pipe, queue};
+pub use no_fork::{Array, Pipe, Pool, Queue, Value, pipe, queue};
 
 pub use thread_pool::ThreadPool;

@@ -1,9 +1,9 @@
-//! Stand-ins for `Process`, `Pool`, `Queue`, `Pipe`, `Value` and `Array` on Windows, until
-//! `shared`'s spawn start method runs there, so that the multiprocessing chapter's examples
-//! still compile there and say in one line why they cannot run:
+//! Stand-ins for `Pool`, `Queue`, `Pipe`, `Value` and `Array` on Windows, until they run
+//! there (`Process` does), so that the multiprocessing chapter's examples still compile
+//! there and say in one line why they cannot run:
 //!
 //! ```text
-//! Error: shared's multiprocessing primitives do not run on Windows yet: run the chapter under WSL2
+//! Error: shared's Pool, Queue, Pipe, Value and Array do not run on Windows yet: run this example under WSL2
 //! ```
 //!
 //! Each stand-in has the names and signatures the examples use. What creates one fails
@@ -12,10 +12,11 @@
 //!
 //! # Copying it
 //!
-//! Copy `no_fork.rs` into your crate; it needs no dependencies:
+//! Copy `no_fork.rs` into your crate, and add to `Cargo.toml`:
 //!
 //! ```toml
 //! [dependencies]
+//! serde = "1"
 //! ```
 
 use std::fmt;
@@ -29,8 +30,8 @@ pub struct NoFork;
 impl fmt::Display for NoFork {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(
-            "shared's multiprocessing primitives do not run on Windows yet: run the chapter \
-             under WSL2",
+            "shared's Pool, Queue, Pipe, Value and Array do not run on Windows yet: run this \
+             example under WSL2",
         )
     }
 }
@@ -45,23 +46,22 @@ fn unsupported() -> io::Error {
 #[derive(Debug)]
 enum Never {}
 
-/// Stands in for `start_method::main_guard`: nothing to do.
-pub fn main_guard() {}
+/// The stand-ins are `Process` arguments, as what they stand for are: never encoded (none
+/// exists), and never decoded (decoding fails with [`NoFork`]).
+macro_rules! process_argument {
+    ($($stand_in:ident),*) => {$(
+        impl<T> serde::Serialize for $stand_in<T> {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                match self.never {}
+            }
+        }
 
-/// Stands in for `process::Process`: [`start`](Process::start) fails with [`NoFork`].
-#[derive(Debug)]
-pub struct Process {
-    never: Never,
-}
-
-impl Process {
-    pub fn start<F: Target<A>, A>(_target: F, _args: A) -> Result<Process, NoFork> {
-        Err(NoFork)
-    }
-
-    pub fn join(self) -> Result<(), NoFork> {
-        match self.never {}
-    }
+        impl<'de, T> serde::Deserialize<'de> for $stand_in<T> {
+            fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+                Err(serde::de::Error::custom(NoFork))
+            }
+        }
+    )*};
 }
 
 /// Stands in for `pool::Pool`: [`new`](Pool::new) fails with [`NoFork`].
@@ -193,12 +193,16 @@ impl<T> Array<T> {
     }
 }
 
+process_argument!(Value, Array);
+
 /// Stands in for the `queue` module: [`Queue::new`](queue::Queue::new) fails with [`NoFork`].
 pub mod queue {
     use std::io;
     use std::marker::PhantomData;
 
-    use super::Never;
+    use super::{Never, NoFork};
+
+    process_argument!(Sender, Receiver);
 
     #[derive(Debug)]
     pub struct Queue<T> {
@@ -252,7 +256,9 @@ pub mod pipe {
     use std::io;
     use std::marker::PhantomData;
 
-    use super::Never;
+    use super::{Never, NoFork};
+
+    process_argument!(Connection);
 
     #[derive(Debug)]
     pub struct Pipe<T> {
@@ -297,11 +303,6 @@ mod tests {
     fn everything_that_would_start_a_process_says_why_it_cannot() {
         let message = NoFork.to_string();
         assert!(message.contains("do not run on Windows yet"), "{message}");
-        fn nothing() {}
-        assert_eq!(
-            Process::start(nothing, ()).unwrap_err().to_string(),
-            message
-        );
         assert_eq!(Pool::new(2).unwrap_err().to_string(), message);
         assert_eq!(Value::new(0).unwrap_err().to_string(), message);
         assert_eq!(Array::new([1, 2]).unwrap_err().to_string(), message);

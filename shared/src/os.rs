@@ -1,6 +1,7 @@
 //! The system calls `process`, `start_method`, `private_fd` and `shared_memory` make
-//! differently on Linux and macOS: each function here has one short version per OS, side
-//! by side where they differ, so that those modules read the same everywhere.
+//! differently on Linux, macOS and Windows: each function here has one short version per
+//! OS, side by side where they differ, so that those modules read the same everywhere.
+//! What only fork needs (counting threads, revoking descriptors) is Unix's alone.
 //!
 //! # Copying it
 //!
@@ -13,6 +14,9 @@
 //! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
 //! postcard = { version = "1", default-features = false, features = ["use-std"] }
 //! serde = "1"
+//!
+//! [target.'cfg(windows)'.dependencies]
+//! windows-sys = { version = "0.61", features = ["Win32_Foundation", "Win32_Security", "Win32_System_JobObjects", "Win32_System_Pipes", "Win32_System_Threading"] }
 //! ```
 //!
 //! # What macOS lacks
@@ -25,16 +29,47 @@
 //! - `PR_SET_PDEATHSIG`: nothing asks the kernel to kill a child when its parent dies
 //!   ([`die_with_parent`] says what that loses).
 //! - `/proc/self/exe`: a spawned child runs the executable's path ([`this_executable`]).
-//! - `MADV_HUGEPAGE`: fresh memory is faulted in 4 KiB at a time ([`prefer_huge_pages`]).
+//!
+//! # What Windows does its own way
+//!
+//! - No handle is inherited: each one a spawned child is given is copied into it with
+//!   `DuplicateHandle` once it exists ([`handed`]), as Python's `popen_spawn_win32` does.
+//! - Children die with their parent through a job object that kills its processes when
+//!   its last handle closes, which happens when the parent ends, however it ends
+//!   ([`adopt_child`]).
+//! - A pipe has no `poll`: a wait with a deadline asks `PeekNamedPipe` again and again
+//!   ([`wait_readable`]).
+//! - There are no signals: `terminate` and `kill` call `TerminateProcess` with an exit
+//!   code that names the signal ([`signal`]).
 
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
+#[cfg(unix)]
 use nix::errno::Errno;
+#[cfg(unix)]
 use nix::fcntl::{OFlag, open};
+#[cfg(unix)]
 use nix::libc;
+#[cfg(unix)]
 use nix::sys::stat::Mode;
+#[cfg(unix)]
 use nix::unistd::Pid;
+
+pub use super::reduction::{BorrowedHandle, OwnedHandle, RawHandle};
+
+/// Reads from a pipe end; 0 at end-of-file.
+#[cfg(unix)]
+pub fn read(handle: BorrowedHandle<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    Ok(nix::unistd::read(handle, buf)?)
+}
+
+/// Writes to a pipe end; how many bytes were written.
+#[cfg(unix)]
+pub fn write(handle: BorrowedHandle<'_>, buf: &[u8]) -> io::Result<usize> {
+    Ok(nix::unistd::write(handle, buf)?)
+}
 
 /// A new pipe, `(read end, write end)`, both close-on-exec.
 #[cfg(target_os = "linux")]
@@ -43,7 +78,7 @@ pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 }
 
 /// A new pipe, `(read end, write end)`, both close-on-exec.
-#[cfg(not(target_os = "linux"))]
+#[cfg(all(unix, not(target_os = "linux")))]
 pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     use nix::fcntl::{FcntlArg, FdFlag, fcntl};
     // No `pipe2`: the ends are inheritable until marked, so no child may start meanwhile.
@@ -78,7 +113,7 @@ pub fn revoke(fds: &[RawFd]) -> nix::Result<()> {
 ///
 /// Not Linux (no `O_PATH`): `/dev/null` opened read-only, so a write fails with `EBADF`
 /// and a read returns end-of-file: nothing is sent, and nothing is taken from the pipe.
-#[cfg(not(target_os = "linux"))]
+#[cfg(all(unix, not(target_os = "linux")))]
 pub fn revoke(fds: &[RawFd]) -> nix::Result<()> {
     let dead = open(
         "/dev/null",
@@ -130,7 +165,7 @@ pub fn thread_count() -> io::Result<usize> {
 }
 
 /// Elsewhere nothing here knows how to count threads, so forking is refused.
-#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "macos"))))]
 pub fn thread_count() -> io::Result<usize> {
     Err(io::Error::new(
         io::ErrorKind::Unsupported,
@@ -143,7 +178,7 @@ pub fn thread_count() -> io::Result<usize> {
 /// from a thread that lasts as long as it runs: [`spawn`]); fails if `parent` is already
 /// gone (the signal would never come).
 #[cfg(target_os = "linux")]
-pub fn die_with_parent(parent: Pid) -> nix::Result<()> {
+pub fn die_with_parent(parent: u32) -> io::Result<()> {
     nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
     parent_still_there(parent)
 }
@@ -156,16 +191,17 @@ pub fn die_with_parent(parent: Pid) -> nix::Result<()> {
 /// had already died exits at once; but the children of a parent that is killed by a
 /// signal sent to it alone (`kill PID`, SIGKILL, a crash) or that calls
 /// `std::process::exit` run on until they end by themselves.
-#[cfg(not(target_os = "linux"))]
-pub fn die_with_parent(parent: Pid) -> nix::Result<()> {
+#[cfg(all(unix, not(target_os = "linux")))]
+pub fn die_with_parent(parent: u32) -> io::Result<()> {
     parent_still_there(parent)
 }
 
-fn parent_still_there(parent: Pid) -> nix::Result<()> {
-    if nix::unistd::getppid() == parent {
+#[cfg(unix)]
+fn parent_still_there(parent: u32) -> io::Result<()> {
+    if nix::unistd::getppid() == Pid::from_raw(parent as i32) {
         Ok(())
     } else {
-        Err(Errno::ESRCH)
+        Err(Errno::ESRCH.into())
     }
 }
 
@@ -174,6 +210,7 @@ fn parent_still_there(parent: Pid) -> nix::Result<()> {
 /// A thread that has been joined is gone for the program, but the kernel lists it (in
 /// `/proc/self/task`) until it has finished exiting, a moment later: that is what the
 /// wait is for. A thread that still runs keeps the count up, and the wait ends in refusal.
+#[cfg(unix)]
 pub fn wait_for_one_thread() -> Result<(), usize> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_millis(100);
     loop {
@@ -245,9 +282,37 @@ pub fn this_executable() -> std::path::PathBuf {
         .unwrap_or_else(|_| std::env::args_os().next().unwrap_or_default().into())
 }
 
+/// Before a spawned child starts: lets it inherit `raws` (and no other descriptor), by
+/// clearing close-on-exec on them in the forked copy just before `exec`.
+#[cfg(unix)]
+pub fn hand_over(command: &mut std::process::Command, raws: &[RawHandle]) {
+    use std::os::unix::process::CommandExt;
+    let fds: Vec<RawFd> = raws.iter().map(|&raw| raw as RawFd).collect();
+    // SAFETY: the closure runs in the forked child before `exec`; it only calls `fcntl`,
+    // which is async-signal-safe, and allocates nothing.
+    unsafe {
+        command.pre_exec(move || fds.iter().try_for_each(|&fd| keep_on_exec(fd)));
+    }
+}
+
+/// Once a spawned child has started: the numbers `raws` have in it. On Unix it inherited
+/// them under the same numbers ([`hand_over`]).
+#[cfg(unix)]
+pub fn handed(_child: &std::process::Child, raws: &[RawHandle]) -> io::Result<Vec<RawHandle>> {
+    Ok(raws.to_vec())
+}
+
+/// In a spawned child, for each descriptor it was handed: makes it its own, not its own
+/// children's (close-on-exec again).
+#[cfg(unix)]
+pub fn own(handle: &OwnedHandle) -> io::Result<()> {
+    close_on_exec(handle).map_err(io::Error::from)
+}
+
 /// Clears close-on-exec on `fd`, so that the program about to be run inherits it. For
 /// `pre_exec`: only `fcntl`, which is async-signal-safe.
-pub fn keep_on_exec(fd: RawFd) -> io::Result<()> {
+#[cfg(unix)]
+fn keep_on_exec(fd: RawFd) -> io::Result<()> {
     // SAFETY: `fcntl` on a descriptor number has no memory-safety preconditions.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
     // SAFETY: as above.
@@ -259,49 +324,18 @@ pub fn keep_on_exec(fd: RawFd) -> io::Result<()> {
 
 /// Sets close-on-exec on `fd` again: a descriptor a spawned child inherited is its own,
 /// not its children's.
+#[cfg(unix)]
 pub fn close_on_exec(fd: &OwnedFd) -> nix::Result<()> {
     use nix::fcntl::{FcntlArg, FdFlag, fcntl};
     fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).map(drop)
 }
 
-/// Asks the kernel to back the whole 2 MiB pages inside `memory` with huge pages when they
-/// are first touched (`madvise(MADV_HUGEPAGE)`, which Linux honours when
-/// `/sys/kernel/mm/transparent_hugepage/enabled` is `always` or `madvise`): filling fresh
-/// memory then takes one page fault per 2 MiB instead of one per 4 KiB. Only advice: if the
-/// kernel declines, nothing changes.
-#[cfg(target_os = "linux")]
-pub fn prefer_huge_pages<T>(memory: &mut [T]) {
-    const HUGE: usize = 2 << 20;
-    let start = memory.as_mut_ptr() as usize;
-    let (first, end) = (
-        start.next_multiple_of(HUGE),
-        (start + size_of_val(memory)) & !(HUGE - 1),
-    );
-    let Some(pages) = std::ptr::NonNull::new(first as *mut std::ffi::c_void) else {
-        return;
-    };
-    if end > first {
-        // SAFETY: `first..end` lies inside `memory`, which this call borrows exclusively,
-        // and is aligned to whole pages as madvise requires. MADV_HUGEPAGE changes only how
-        // the kernel backs the range, never what it holds, so the allocation stays as valid
-        // as it was; the result is ignored because the advice may be declined.
-        let _ = unsafe {
-            nix::sys::mman::madvise(
-                pages,
-                end - first,
-                nix::sys::mman::MmapAdvise::MADV_HUGEPAGE,
-            )
-        };
-    }
-}
-
-/// Elsewhere: no advice is given (macOS has no transparent huge pages for `malloc`'s memory).
-#[cfg(not(target_os = "linux"))]
-pub fn prefer_huge_pages<T>(_memory: &mut [T]) {}
-
 /// Right after a spawned child started: what this OS does to tie it to its parent (on
 /// Linux and macOS the child does it itself, in [`die_with_parent`]).
-pub fn adopt_child(_child: &std::process::Child) {}
+#[cfg(unix)]
+pub fn adopt_child(_child: &std::process::Child) -> io::Result<()> {
+    Ok(())
+}
 
 /// Held while a spawned child runs; see [`spawn`].
 #[cfg(target_os = "linux")]
@@ -323,7 +357,7 @@ pub struct Lease;
 /// Starts a spawned child, from this thread: without `PR_SET_PDEATHSIG`, which thread
 /// started a child does not matter. No descriptor is half made meanwhile
 /// ([`spawn_lock`](super::spawn_lock)).
-#[cfg(not(target_os = "linux"))]
+#[cfg(all(unix, not(target_os = "linux")))]
 pub fn spawn(
     mut command: std::process::Command,
 ) -> io::Result<(std::process::Child, Option<Lease>)> {
@@ -333,6 +367,7 @@ pub fn spawn(
 
 /// Whether this process's stdout is a pipe or socket no one reads any more (Linux reports
 /// `POLLERR`, macOS `POLLHUP`).
+#[cfg(unix)]
 pub fn stdout_is_closed() -> bool {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     use std::os::fd::AsFd;
@@ -342,4 +377,410 @@ pub fn stdout_is_closed() -> bool {
         && fds[0]
             .revents()
             .is_some_and(|r| r.intersects(PollFlags::POLLERR | PollFlags::POLLHUP))
+}
+
+/// What ended a child: a signal. On Windows, which has no signals, the two a parent sends
+/// (`terminate` and `kill`) are told apart by the exit code they leave.
+#[cfg(unix)]
+pub use nix::sys::signal::Signal;
+
+/// Sends `signal` to a spawned child.
+#[cfg(unix)]
+pub fn signal(child: &std::process::Child, signal: Signal) -> io::Result<()> {
+    let pid = Pid::from_raw(child.id() as i32);
+    Ok(nix::sys::signal::kill(pid, signal)?)
+}
+
+/// How a spawned child ended: its exit code, or the signal that ended it.
+#[cfg(unix)]
+pub fn end_of(status: std::process::ExitStatus) -> Result<i32, Signal> {
+    use std::os::unix::process::ExitStatusExt;
+    match status.signal() {
+        Some(signal) => Err(Signal::try_from(signal).unwrap_or(Signal::SIGKILL)),
+        None => Ok(status.code().unwrap_or(-1)),
+    }
+}
+
+/// When a child was ended by SIGPIPE and this process's stdout is gone as well: ends this
+/// process the same way, as a write to stdout would (see `closed_stdout`).
+#[cfg(unix)]
+pub fn pass_on_sigpipe(signal: Signal) {
+    if signal == Signal::SIGPIPE && stdout_is_closed() {
+        let _ = nix::sys::signal::raise(Signal::SIGPIPE);
+    }
+}
+
+/// Makes reads and writes of `handle` return at once (`O_NONBLOCK`) rather than wait.
+#[cfg(unix)]
+pub fn set_nonblocking(handle: BorrowedHandle<'_>) -> io::Result<()> {
+    use nix::fcntl::{FcntlArg, fcntl};
+    fcntl(handle, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
+    Ok(())
+}
+
+/// Waits until one of `ends` (read ends of pipes) holds bytes or has no writer left, or
+/// `timeout` has passed (`None`: no limit); which ones are ready (`poll`).
+#[cfg(unix)]
+pub fn wait_readable(
+    ends: &[BorrowedHandle<'_>],
+    timeout: Option<std::time::Duration>,
+) -> io::Result<Vec<bool>> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
+    let mut fds: Vec<PollFd<'_>> = ends
+        .iter()
+        .map(|&end| PollFd::new(end, PollFlags::POLLIN))
+        .collect();
+    loop {
+        let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        match poll(&mut fds, left.map_or(PollTimeout::NONE, poll_timeout)) {
+            Ok(_) => break,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(fds
+        .iter()
+        .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
+        .collect())
+}
+
+/// A `poll(2)` timeout for `d`, rounded up to whole milliseconds so that a
+/// sub-millisecond wait does not become a busy loop.
+#[cfg(unix)]
+pub fn poll_timeout(d: std::time::Duration) -> nix::poll::PollTimeout {
+    let ms = d.as_micros().div_ceil(1000);
+    nix::poll::PollTimeout::try_from(ms).unwrap_or(nix::poll::PollTimeout::MAX)
+}
+
+// ---- Windows ----------------------------------------------------------------------------
+//
+// No descriptor is inherited: each handle a spawned child is given is copied into it with
+// `DuplicateHandle` once it exists ([`handed`]), as Python's `popen_spawn_win32` does, and
+// the copies' numbers travel in its start message. Children die with their parent through
+// a job object ([`adopt_child`]). A pipe has no `poll`: [`wait_readable`] asks
+// `PeekNamedPipe`. There are no signals: [`signal`] ends a child with `TerminateProcess`
+// and an exit code that says which signal it stands for.
+
+#[cfg(windows)]
+use windows_sys::Win32::Foundation::HANDLE;
+
+/// `handle` as a `File`, for std's `ReadFile` and `WriteFile`, which read a pipe whose
+/// writers are all gone as end-of-file; never dropped, so the handle stays open.
+#[cfg(windows)]
+fn as_file(handle: BorrowedHandle<'_>) -> std::mem::ManuallyDrop<std::fs::File> {
+    use std::os::windows::io::{AsRawHandle, FromRawHandle};
+    // SAFETY: `handle` is open for as long as it is borrowed, which outlasts the `File`'s
+    // use (the caller's one call); the `File` is never dropped, so it does not close it.
+    std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_handle(handle.as_raw_handle()) })
+}
+
+/// Reads from a pipe end; 0 at end-of-file.
+#[cfg(windows)]
+pub fn read(handle: BorrowedHandle<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    use std::io::Read;
+    (&*as_file(handle)).read(buf)
+}
+
+/// Writes to a pipe end; how many bytes were written.
+#[cfg(windows)]
+pub fn write(handle: BorrowedHandle<'_>, buf: &[u8]) -> io::Result<usize> {
+    use std::io::Write;
+    (&*as_file(handle)).write(buf)
+}
+
+/// What a pipe holds before a writer waits: 64 KiB, as on Linux.
+#[cfg(windows)]
+const PIPE_BUFFER: u32 = 64 * 1024;
+
+/// A new pipe, `(read end, write end)`; neither is inherited by children.
+#[cfg(windows)]
+pub fn pipe() -> io::Result<(OwnedHandle, OwnedHandle)> {
+    use std::os::windows::io::FromRawHandle;
+    let (mut read, mut write): (HANDLE, HANDLE) = (std::ptr::null_mut(), std::ptr::null_mut());
+    // SAFETY: two out-pointers to handles; no security attributes, so neither end is
+    // inheritable.
+    let made = unsafe {
+        windows_sys::Win32::System::Pipes::CreatePipe(
+            &mut read,
+            &mut write,
+            std::ptr::null(),
+            PIPE_BUFFER,
+        )
+    };
+    if made == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: CreatePipe succeeded, so both are new open handles that nothing else owns.
+    Ok(unsafe {
+        (
+            OwnedHandle::from_raw_handle(read),
+            OwnedHandle::from_raw_handle(write),
+        )
+    })
+}
+
+/// Before a spawned child starts: nothing; its handles are copied in once it exists.
+#[cfg(windows)]
+pub fn hand_over(_command: &mut std::process::Command, _raws: &[RawHandle]) {}
+
+/// Once a spawned child has started: copies each of `raws` into it (`DuplicateHandle`);
+/// the numbers the copies have there. They are the child's, not inheritable, and close
+/// when it ends.
+#[cfg(windows)]
+pub fn handed(child: &std::process::Child, raws: &[RawHandle]) -> io::Result<Vec<RawHandle>> {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Foundation::{DUPLICATE_SAME_ACCESS, DuplicateHandle};
+    use windows_sys::Win32::System::Threading::GetCurrentProcess;
+    raws.iter()
+        .map(|&raw| {
+            let mut copy: HANDLE = std::ptr::null_mut();
+            // SAFETY: `raw` is an open handle of this process (the caller holds it while
+            // this runs), the target is the child's open process handle, and `copy` is an
+            // out-pointer.
+            let copied = unsafe {
+                DuplicateHandle(
+                    GetCurrentProcess(),
+                    raw as usize as HANDLE,
+                    child.as_raw_handle(),
+                    &mut copy,
+                    0,
+                    0,
+                    DUPLICATE_SAME_ACCESS,
+                )
+            };
+            if copied == 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(copy as usize as RawHandle)
+        })
+        .collect()
+}
+
+/// In a spawned child, for each handle it was handed: nothing to do, a copied handle is
+/// not inheritable.
+#[cfg(windows)]
+pub fn own(_handle: &OwnedHandle) -> io::Result<()> {
+    Ok(())
+}
+
+/// Right after a spawned child started: puts it in this process's job object, which kills
+/// every process in it when its last handle closes: when this process ends, by returning,
+/// by a crash or by being killed.
+#[cfg(windows)]
+pub fn adopt_child(child: &std::process::Child) -> io::Result<()> {
+    use std::os::windows::io::AsRawHandle;
+    use std::sync::OnceLock;
+    static JOB: OnceLock<Result<OwnedHandle, i32>> = OnceLock::new();
+    let job = JOB.get_or_init(|| new_job().map_err(|e| e.raw_os_error().unwrap_or(0)));
+    let job = job
+        .as_ref()
+        .map_err(|&code| io::Error::from_raw_os_error(code))?;
+    // SAFETY: both are open handles: the job's (kept in `JOB` for the process's life) and
+    // the child's process handle.
+    let assigned = unsafe {
+        windows_sys::Win32::System::JobObjects::AssignProcessToJobObject(
+            job.as_raw_handle(),
+            child.as_raw_handle(),
+        )
+    };
+    if assigned == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// A new job object that kills its processes when its last handle closes.
+#[cfg(windows)]
+fn new_job() -> io::Result<OwnedHandle> {
+    use std::os::windows::io::{AsRawHandle, FromRawHandle};
+    use windows_sys::Win32::System::JobObjects::{
+        CreateJobObjectW, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
+        JobObjectExtendedLimitInformation, SetInformationJobObject,
+    };
+    // SAFETY: no attributes (not inheritable), no name.
+    let job = unsafe { CreateJobObjectW(std::ptr::null(), std::ptr::null()) };
+    if job.is_null() {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a new open handle that nothing else owns.
+    let job = unsafe { OwnedHandle::from_raw_handle(job) };
+    // SAFETY: all-zero is a valid value of this C struct of integers (no limits set).
+    let mut limits: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = unsafe { std::mem::zeroed() };
+    limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    // SAFETY: `limits` is the struct this information class names, and its size is given.
+    let set = unsafe {
+        SetInformationJobObject(
+            job.as_raw_handle(),
+            JobObjectExtendedLimitInformation,
+            (&raw const limits).cast(),
+            size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+        )
+    };
+    if set == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(job)
+}
+
+/// Starts a spawned child, from this thread: the job object, not the thread, ties it to
+/// this process.
+#[cfg(windows)]
+pub fn spawn(
+    mut command: std::process::Command,
+) -> io::Result<(std::process::Child, Option<Lease>)> {
+    Ok((command.spawn()?, None))
+}
+
+/// In a new spawned child: nothing to ask for, the job object ties it to its parent.
+#[cfg(windows)]
+pub fn die_with_parent(_parent: u32) -> io::Result<()> {
+    Ok(())
+}
+
+/// What ended a child. Windows has no signals: [`signal`] ends a child with
+/// `TerminateProcess` and an exit code that names the signal it stands for, so that
+/// `terminate` and `kill` are told apart from an exit the child chose.
+#[cfg(windows)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    SIGTERM,
+    SIGKILL,
+}
+
+#[cfg(windows)]
+impl Signal {
+    /// The exit code `TerminateProcess` leaves: 0x10000 plus the Unix number, above the
+    /// codes a program passes to `exit` by convention (0 to 255).
+    fn exit_code(self) -> u32 {
+        0x10000
+            + match self {
+                Signal::SIGTERM => 15,
+                Signal::SIGKILL => 9,
+            }
+    }
+}
+
+#[cfg(windows)]
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
+/// Ends a spawned child now (`TerminateProcess`), with the exit code that names `signal`.
+/// A child that has already exited counts as ended, as asked.
+#[cfg(windows)]
+pub fn signal(child: &std::process::Child, signal: Signal) -> io::Result<()> {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::System::Threading::{TerminateProcess, WaitForSingleObject};
+    // SAFETY: the child's open process handle.
+    if unsafe { TerminateProcess(child.as_raw_handle(), signal.exit_code()) } != 0 {
+        return Ok(());
+    }
+    let refused = io::Error::last_os_error();
+    // SAFETY: as above; a zero wait only asks whether the process has ended.
+    let ended = unsafe { WaitForSingleObject(child.as_raw_handle(), 0) };
+    if ended == windows_sys::Win32::Foundation::WAIT_OBJECT_0 {
+        return Ok(());
+    }
+    Err(refused)
+}
+
+/// How a spawned child ended: its exit code, or the signal [`signal`] ended it with.
+#[cfg(windows)]
+pub fn end_of(status: std::process::ExitStatus) -> Result<i32, Signal> {
+    let code = status.code().unwrap_or(-1);
+    match [Signal::SIGTERM, Signal::SIGKILL]
+        .into_iter()
+        .find(|s| s.exit_code() as i32 == code)
+    {
+        Some(signal) => Err(signal),
+        None => Ok(code),
+    }
+}
+
+/// On Unix, passes on a child's SIGPIPE; Windows has no signals.
+#[cfg(windows)]
+pub fn pass_on_sigpipe(_signal: Signal) {}
+
+/// On Unix, makes `handle` nonblocking; an anonymous pipe on Windows stays blocking, and
+/// no one but its owner holds a copy of its ends (nothing is inherited), so a read that
+/// finds its writers gone returns end-of-file rather than wait.
+#[cfg(windows)]
+pub fn set_nonblocking(_handle: BorrowedHandle<'_>) -> io::Result<()> {
+    Ok(())
+}
+
+/// Waits until one of `ends` (read ends of pipes) holds bytes or has no writer left, or
+/// `timeout` has passed (`None`: no limit); which ones are ready. Windows pipes have no
+/// `poll`: `PeekNamedPipe` is asked again and again, with a yield between the first asks
+/// and then a millisecond's sleep, so a long wait costs little CPU and sees bytes within
+/// about a millisecond.
+#[cfg(windows)]
+pub fn wait_readable(
+    ends: &[BorrowedHandle<'_>],
+    timeout: Option<std::time::Duration>,
+) -> io::Result<Vec<bool>> {
+    let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
+    let mut round = 0u32;
+    loop {
+        let ready = ends
+            .iter()
+            .map(|&end| has_bytes_or_no_writer(end))
+            .collect::<io::Result<Vec<bool>>>()?;
+        let late = match (timeout, deadline) {
+            (Some(_), Some(deadline)) => std::time::Instant::now() >= deadline,
+            _ => false,
+        };
+        if ready.contains(&true) || late || timeout == Some(std::time::Duration::ZERO) {
+            return Ok(ready);
+        }
+        round += 1;
+        if round < 100 {
+            std::thread::yield_now();
+        } else {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+}
+
+#[cfg(windows)]
+fn has_bytes_or_no_writer(pipe: BorrowedHandle<'_>) -> io::Result<bool> {
+    use std::os::windows::io::AsRawHandle;
+    let mut available = 0u32;
+    // SAFETY: `pipe` is an open pipe handle; only the count of bytes waiting is asked for.
+    let peeked = unsafe {
+        windows_sys::Win32::System::Pipes::PeekNamedPipe(
+            pipe.as_raw_handle(),
+            std::ptr::null_mut(),
+            0,
+            std::ptr::null_mut(),
+            &mut available,
+            std::ptr::null_mut(),
+        )
+    };
+    if peeked != 0 {
+        return Ok(available > 0);
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() == Some(windows_sys::Win32::Foundation::ERROR_BROKEN_PIPE as i32) {
+        return Ok(true); // every write end is closed: a read returns end-of-file
+    }
+    Err(e)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use nix::poll::PollTimeout;
+    use std::time::Duration;
+
+    #[test]
+    fn poll_timeout_rounds_up() {
+        assert_eq!(i32::from(poll_timeout(Duration::from_micros(1))), 1);
+        assert_eq!(i32::from(poll_timeout(Duration::ZERO)), 0);
+        assert_eq!(i32::from(poll_timeout(Duration::from_millis(1500))), 1500);
+        assert_eq!(poll_timeout(Duration::MAX), PollTimeout::MAX);
+    }
 }

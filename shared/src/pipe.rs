@@ -37,6 +37,9 @@
 //! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
 //! postcard = { version = "1", default-features = false, features = ["use-std"] }
 //! serde = "1"
+//!
+//! [target.'cfg(windows)'.dependencies]
+//! windows-sys = { version = "0.61", features = ["Win32_Foundation", "Win32_Security", "Win32_System_JobObjects", "Win32_System_Pipes", "Win32_System_Threading"] }
 //! ```
 //!
 //! # Pipe or Queue

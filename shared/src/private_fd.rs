@@ -35,6 +35,9 @@
 //! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
 //! postcard = { version = "1", default-features = false, features = ["use-std"] }
 //! serde = "1"
+//!
+//! [target.'cfg(windows)'.dependencies]
+//! windows-sys = { version = "0.61", features = ["Win32_Foundation", "Win32_Security", "Win32_System_JobObjects", "Win32_System_Pipes", "Win32_System_Threading"] }
 //! ```
 //!
 //! # Why descriptors are revoked
@@ -50,18 +53,20 @@
 //! only those in its arguments are kept open for it.
 
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+#[cfg(unix)]
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{os, reduction};
+use super::os;
+use super::reduction::{self, BorrowedHandle, OwnedHandle, RawHandle};
 
 /// The open [`PrivateFd`]s of this process. Never locked across a fork: one thread.
-static PRIVATE_FDS: Mutex<Vec<RawFd>> = Mutex::new(Vec::new());
+static PRIVATE_FDS: Mutex<Vec<RawHandle>> = Mutex::new(Vec::new());
 
-fn private_fds() -> MutexGuard<'static, Vec<RawFd>> {
+fn private_fds() -> MutexGuard<'static, Vec<RawHandle>> {
     PRIVATE_FDS.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -70,12 +75,17 @@ fn private_fds() -> MutexGuard<'static, Vec<RawFd>> {
 ///
 /// Reads and writes go straight to the descriptor (`&PrivateFd` is `Read` and `Write`).
 #[derive(Debug)]
-pub struct PrivateFd(OwnedFd);
+pub struct PrivateFd(OwnedHandle);
 
 impl PrivateFd {
-    pub fn new(fd: OwnedFd) -> PrivateFd {
-        private_fds().push(fd.as_raw_fd());
+    pub fn new(fd: OwnedHandle) -> PrivateFd {
+        private_fds().push(reduction::raw(reduction::borrow(&fd)));
         PrivateFd(fd)
+    }
+
+    /// The descriptor (a handle on Windows), borrowed.
+    pub fn as_handle(&self) -> BorrowedHandle<'_> {
+        reduction::borrow(&self.0)
     }
 
     /// A new descriptor for the same pipe end (`dup`, close-on-exec), private too.
@@ -92,18 +102,20 @@ pub fn pipe() -> io::Result<(PrivateFd, PrivateFd)> {
 
 impl Drop for PrivateFd {
     fn drop(&mut self) {
-        let fd = self.0.as_raw_fd();
+        let fd = reduction::raw(self.as_handle());
         private_fds().retain(|&open| open != fd);
         // `self.0` closes the descriptor next.
     }
 }
 
+#[cfg(unix)]
 impl AsFd for PrivateFd {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.0.as_fd()
     }
 }
 
+#[cfg(unix)]
 impl AsRawFd for PrivateFd {
     fn as_raw_fd(&self) -> RawFd {
         self.0.as_raw_fd()
@@ -112,13 +124,13 @@ impl AsRawFd for PrivateFd {
 
 impl Read for &PrivateFd {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Ok(nix::unistd::read(&self.0, buf)?)
+        os::read(self.as_handle(), buf)
     }
 }
 
 impl Write for &PrivateFd {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Ok(nix::unistd::write(&self.0, buf)?)
+        os::write(self.as_handle(), buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -148,11 +160,13 @@ pub fn current_pid() -> u32 {
 /// In a new forked child: refreshes [`current_pid`], and revokes every private descriptor
 /// not in `keep`. Every `PrivateFd` here is now the parent's copy, never dropped in the
 /// child: the list starts empty, for the child's own.
-pub(super) fn in_new_child(keep: &[RawFd]) -> nix::Result<()> {
+#[cfg(unix)]
+pub(super) fn in_new_child(keep: &[RawHandle]) -> nix::Result<()> {
     CURRENT_PID.store(std::process::id(), Ordering::Relaxed);
     let revoke: Vec<RawFd> = std::mem::take(&mut *private_fds())
         .into_iter()
         .filter(|fd| !keep.contains(fd))
+        .map(|fd| fd as RawFd)
         .collect();
     if revoke.is_empty() {
         return Ok(());
@@ -162,7 +176,7 @@ pub(super) fn in_new_child(keep: &[RawFd]) -> nix::Result<()> {
 
 impl Serialize for PrivateFd {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        reduction::serialize_fd(self.as_fd(), s)
+        reduction::serialize_fd(self.as_handle(), s)
     }
 }
 
@@ -179,7 +193,7 @@ mod tests {
     #[test]
     fn private_fds_are_registered_until_dropped() {
         let (r, w) = pipe().unwrap();
-        let (rn, wn) = (r.as_raw_fd(), w.as_raw_fd());
+        let (rn, wn) = (reduction::raw(r.as_handle()), reduction::raw(w.as_handle()));
         assert!(private_fds().contains(&rn) && private_fds().contains(&wn));
         (&w).write_all(b"hi").unwrap();
         drop(w);
@@ -190,6 +204,7 @@ mod tests {
         assert!(!private_fds().contains(&rn));
     }
 
+    #[cfg(unix)]
     #[test]
     fn pipe_ends_are_close_on_exec() {
         use nix::fcntl::{FcntlArg, FdFlag, fcntl};

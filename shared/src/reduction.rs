@@ -31,7 +31,6 @@
 
 use std::cell::RefCell;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use serde::de::{DeserializeOwned, Error as _};
 use serde::ser::Error as _;
@@ -39,14 +38,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 thread_local! {
     /// While [`encode`] runs: the descriptors met so far, each once.
-    static OUTGOING: RefCell<Option<Vec<RawFd>>> = const { RefCell::new(None) };
+    static OUTGOING: RefCell<Option<Vec<RawHandle>>> = const { RefCell::new(None) };
     /// While [`decode`] runs: the descriptors that arrived, by index.
-    static INCOMING: RefCell<Option<Vec<OwnedFd>>> = const { RefCell::new(None) };
+    static INCOMING: RefCell<Option<Vec<OwnedHandle>>> = const { RefCell::new(None) };
 }
 
 /// `value`'s postcard bytes, and the descriptors inside it, in the order the bytes name
 /// them. The descriptors stay `value`'s: the caller hands them over while `value` lives.
-pub fn encode<A: Serialize>(value: &A) -> io::Result<(Vec<u8>, Vec<RawFd>)> {
+pub fn encode<A: Serialize>(value: &A) -> io::Result<(Vec<u8>, Vec<RawHandle>)> {
     let previous = OUTGOING.replace(Some(Vec::new()));
     let bytes = postcard::to_stdvec(value);
     let fds = OUTGOING.replace(previous).unwrap_or_default();
@@ -55,7 +54,7 @@ pub fn encode<A: Serialize>(value: &A) -> io::Result<(Vec<u8>, Vec<RawFd>)> {
 
 /// The value [`encode`] made, given the descriptors that arrived with it (owned by this
 /// process now). A descriptor named twice is duplicated; any not named is closed.
-pub fn decode<A: DeserializeOwned>(bytes: &[u8], fds: Vec<OwnedFd>) -> io::Result<A> {
+pub fn decode<A: DeserializeOwned>(bytes: &[u8], fds: Vec<OwnedHandle>) -> io::Result<A> {
     let previous = INCOMING.replace(Some(fds));
     let value = postcard::from_bytes(bytes);
     INCOMING.replace(previous); // closes the originals; the value holds duplicates
@@ -63,8 +62,8 @@ pub fn decode<A: DeserializeOwned>(bytes: &[u8], fds: Vec<OwnedFd>) -> io::Resul
 }
 
 /// Serializes an open descriptor as its index in [`encode`]'s table.
-pub fn serialize_fd<S: Serializer>(fd: BorrowedFd<'_>, s: S) -> Result<S::Ok, S::Error> {
-    let raw = fd.as_raw_fd();
+pub fn serialize_fd<S: Serializer>(fd: BorrowedHandle<'_>, s: S) -> Result<S::Ok, S::Error> {
+    let raw = raw(fd);
     let index = OUTGOING.with_borrow_mut(|table| {
         let table = table.as_mut()?;
         Some(match table.iter().position(|&fd| fd == raw) {
@@ -82,7 +81,7 @@ pub fn serialize_fd<S: Serializer>(fd: BorrowedFd<'_>, s: S) -> Result<S::Ok, S:
 }
 
 /// The descriptor a [`serialize_fd`] index names, from [`decode`]'s table.
-pub fn deserialize_fd<'de, D: Deserializer<'de>>(d: D) -> Result<OwnedFd, D::Error> {
+pub fn deserialize_fd<'de, D: Deserializer<'de>>(d: D) -> Result<OwnedHandle, D::Error> {
     let index = u32::deserialize(d)? as usize;
     INCOMING.with_borrow(|table| {
         let fd = table
@@ -101,11 +100,70 @@ const OUTSIDE: &str = "a queue, pipe or shared-memory handle travels only as a P
 ///
 /// # Safety
 /// Each number must be an open descriptor that nothing else in this process owns.
-pub unsafe fn adopt(fds: &[RawFd]) -> Vec<OwnedFd> {
+pub unsafe fn adopt(fds: &[RawHandle]) -> Vec<OwnedHandle> {
     // SAFETY: the caller's promise.
-    fds.iter()
-        .map(|&fd| unsafe { OwnedFd::from_raw_fd(fd) })
-        .collect()
+    fds.iter().map(|&fd| unsafe { adopt_one(fd) }).collect()
+}
+
+/// An open descriptor (Unix) or handle (Windows), owned or borrowed: what a pipe end is.
+#[cfg(unix)]
+pub use std::os::fd::{BorrowedFd as BorrowedHandle, OwnedFd as OwnedHandle};
+/// An open descriptor (Unix) or handle (Windows), owned or borrowed: what a pipe end is.
+#[cfg(windows)]
+pub use std::os::windows::io::{BorrowedHandle, OwnedHandle};
+
+/// A descriptor's or handle's number, as it travels to a spawned child in its start
+/// message: an `int` on Unix, a `HANDLE` (a pointer-sized value) on Windows.
+pub type RawHandle = u64;
+
+/// `handle`, borrowed.
+#[cfg(unix)]
+pub fn borrow(handle: &OwnedHandle) -> BorrowedHandle<'_> {
+    use std::os::fd::AsFd;
+    handle.as_fd()
+}
+
+/// `handle`'s number.
+#[cfg(unix)]
+pub fn raw(handle: BorrowedHandle<'_>) -> RawHandle {
+    use std::os::fd::AsRawFd;
+    handle.as_raw_fd() as u32 as RawHandle
+}
+
+/// Takes ownership of a number this process was handed.
+///
+/// # Safety
+/// `raw` must be an open descriptor that nothing else in this process owns.
+#[cfg(unix)]
+unsafe fn adopt_one(raw: RawHandle) -> OwnedHandle {
+    use std::os::fd::FromRawFd;
+    // SAFETY: the caller's promise.
+    unsafe { OwnedHandle::from_raw_fd(raw as std::os::fd::RawFd) }
+}
+
+/// `handle`, borrowed.
+#[cfg(windows)]
+pub fn borrow(handle: &OwnedHandle) -> BorrowedHandle<'_> {
+    use std::os::windows::io::AsHandle;
+    handle.as_handle()
+}
+
+/// `handle`'s number.
+#[cfg(windows)]
+pub fn raw(handle: BorrowedHandle<'_>) -> RawHandle {
+    use std::os::windows::io::AsRawHandle;
+    handle.as_raw_handle() as usize as RawHandle
+}
+
+/// Takes ownership of a number this process was handed.
+///
+/// # Safety
+/// `raw` must be an open handle that nothing else in this process owns.
+#[cfg(windows)]
+unsafe fn adopt_one(raw: RawHandle) -> OwnedHandle {
+    use std::os::windows::io::FromRawHandle;
+    // SAFETY: the caller's promise.
+    unsafe { OwnedHandle::from_raw_handle(raw as usize as *mut std::ffi::c_void) }
 }
 
 fn invalid(e: postcard::Error) -> io::Error {
@@ -123,17 +181,17 @@ mod tests {
     fn descriptors_travel_beside_the_bytes_once_each() {
         let (read, write) = pipe().unwrap();
         let (bytes, fds) = encode(&(&read, 5u8, &write, &read)).unwrap();
-        assert_eq!(fds, [read.as_raw_fd(), write.as_raw_fd()]);
-        let dup = |&fd: &RawFd| {
-            // SAFETY: `fd` is one of the pipe's ends, open until the end of the test.
-            unsafe { BorrowedFd::borrow_raw(fd) }
-                .try_clone_to_owned()
-                .unwrap()
-        };
-        let dups = fds.iter().map(dup).collect();
+        assert_eq!(fds, [raw(read.as_handle()), raw(write.as_handle())]);
+        let dups = [&read, &write]
+            .map(|end| end.as_handle().try_clone_to_owned().unwrap())
+            .into();
         let (r1, n, w, r2): (PrivateFd, u8, PrivateFd, PrivateFd) = decode(&bytes, dups).unwrap();
         assert_eq!(n, 5);
-        assert_ne!(r1.as_raw_fd(), r2.as_raw_fd(), "named twice: duplicated");
+        assert_ne!(
+            raw(r1.as_handle()),
+            raw(r2.as_handle()),
+            "named twice: duplicated"
+        );
         (&w).write_all(b"x").unwrap();
         let mut got = [0];
         (&r2).read_exact(&mut got).unwrap();

@@ -25,6 +25,9 @@
 //! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
 //! postcard = { version = "1", default-features = false, features = ["use-std"] }
 //! serde = "1"
+//!
+//! [target.'cfg(windows)'.dependencies]
+//! windows-sys = { version = "0.61", features = ["Win32_Foundation", "Win32_Security", "Win32_System_JobObjects", "Win32_System_Pipes", "Win32_System_Threading"] }
 //! ```
 //!
 //! # The default
@@ -48,8 +51,6 @@
 
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::str::FromStr;
 use std::sync::OnceLock;
@@ -57,8 +58,9 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use super::closed_stdout;
 use super::os;
+use super::private_fd::PrivateFd;
 use super::process::{FAILED, ProcessError, run_target};
-use super::reduction;
+use super::reduction::{self, BorrowedHandle, OwnedHandle, RawHandle};
 
 /// How a child process begins; Python's `multiprocessing` start methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,21 +190,21 @@ pub(super) fn address_at(offset: u64) -> usize {
 
 /// What a child runs: given the encoded arguments and the descriptors that came with them,
 /// `None` for success or the failure's message.
-pub(super) type Entry = fn(&[u8], Vec<OwnedFd>) -> Option<String>;
+pub(super) type Entry = fn(&[u8], Vec<OwnedHandle>) -> Option<String>;
 
 /// What the parent sends a spawned child on its standard input: the parent's pid, its
 /// executable's [`ExeId`], whether it called `closed_stdout::end_quietly`, the
 /// [`offset_of`] the entry function, the descriptors the child inherits (in the order the
 /// arguments name them; the status pipe's write end last), and the encoded arguments.
-type Wire = (u32, Option<ExeId>, bool, u64, Vec<RawFd>, Vec<u8>);
+type Wire = (u32, Option<ExeId>, bool, u64, Vec<RawHandle>, Vec<u8>);
 
 /// Starts this program again as a child that runs `entry(args)`, handing it `fds` and
 /// the status pipe's write end; the child, and what must be held while it runs.
 pub(super) fn spawn(
     entry: Entry,
     args: &[u8],
-    fds: &[RawFd],
-    status: BorrowedFd<'_>,
+    fds: &[RawHandle],
+    status: BorrowedHandle<'_>,
 ) -> Result<(std::process::Child, Option<os::Lease>), ProcessError> {
     let Some(exe) = EXE.get() else {
         return Err(ProcessError::Method(
@@ -213,39 +215,40 @@ pub(super) fn spawn(
         ));
     };
     let mut fds = fds.to_vec();
-    fds.push(status.as_raw_fd());
-    let wire: Wire = (
-        std::process::id(),
-        *exe,
-        closed_stdout::is_on(),
-        offset_of(entry as usize),
-        fds.clone(),
-        args.to_vec(),
-    );
-    let wire = postcard::to_stdvec(&wire).map_err(|e| ProcessError::Os {
-        call: "encoding the child's start",
-        source: io::Error::other(e),
-    })?;
+    fds.push(reduction::raw(status));
     let mut command = Command::new(os::this_executable());
     command.arg(CHILD_ARG).stdin(Stdio::piped());
-    // SAFETY: the closure runs in the forked child before `exec`; it only calls `fcntl`,
-    // which is async-signal-safe, and allocates nothing.
-    unsafe {
-        command.pre_exec(move || fds.iter().try_for_each(|&fd| os::keep_on_exec(fd)));
-    }
+    os::hand_over(&mut command, &fds);
     let (mut child, lease) = os::spawn(command).map_err(|e| ProcessError::Os {
         call: "starting this program again (spawn)",
         source: e,
     })?;
-    os::adopt_child(&child);
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    if let Err(e) = stdin.write_all(&wire) {
+    // The child waits for its start message, which names the handles as it has them.
+    let sent = os::adopt_child(&child)
+        .map_err(|e| ("tying the spawned child to this process", e))
+        .and_then(|()| {
+            os::handed(&child, &fds).map_err(|e| ("handing the spawned child its handles", e))
+        })
+        .and_then(|theirs| {
+            let wire: Wire = (
+                std::process::id(),
+                *exe,
+                closed_stdout::is_on(),
+                offset_of(entry as usize),
+                theirs,
+                args.to_vec(),
+            );
+            let wire = postcard::to_stdvec(&wire)
+                .map_err(|e| ("encoding the child's start", io::Error::other(e)))?;
+            let mut stdin = child.stdin.take().expect("stdin is piped");
+            stdin
+                .write_all(&wire)
+                .map_err(|e| ("sending the spawned child its target", e))
+        });
+    if let Err((call, source)) = sent {
         let _ = child.kill();
         let _ = child.wait();
-        return Err(ProcessError::Os {
-            call: "sending the spawned child its target",
-            source: e,
-        });
+        return Err(ProcessError::Os { call, source });
     }
     Ok((child, lease))
 }
@@ -284,18 +287,19 @@ fn run_spawned_child() -> i32 {
     // none is negative (checked above), so each is adopted by one owner.
     let mut fds = unsafe { reduction::adopt(&fds) };
     for fd in &fds {
-        let _ = os::close_on_exec(fd); // ours, not our own children's
+        let _ = os::own(fd); // ours, not our own children's
     }
     let Some(status) = fds.pop() else {
         return FAILED;
     };
-    if os::die_with_parent(nix::unistd::Pid::from_raw(parent as i32)).is_err() {
+    let status = PrivateFd::new(status);
+    if os::die_with_parent(parent).is_err() {
         return FAILED;
     }
     if exe != *EXE.get_or_init(Exe::id) {
         let why = "this program's executable changed on disk after the parent started, so \
                    the target the parent named cannot be found in it";
-        let _ = nix::unistd::write(&status, why.as_bytes());
+        let _ = os::write(status.as_handle(), why.as_bytes());
         return FAILED;
     }
     if quiet {
@@ -314,11 +318,13 @@ fn run_spawned_child() -> i32 {
 /// What a start message's descriptor list must be before any is adopted: at least the
 /// status pipe's end, none negative, none twice (two owners of one descriptor would
 /// close it twice).
-fn check_descriptors(fds: &[RawFd]) -> Result<(), String> {
+fn check_descriptors(fds: &[RawHandle]) -> Result<(), String> {
     if fds.is_empty() {
         return Err("no descriptors (the status pipe's end comes last)".to_string());
     }
-    if let Some(fd) = fds.iter().find(|&&fd| fd < 0) {
+    // A descriptor is an `int`; a Windows handle is kept to 32 bits as well, so that 32-
+    // and 64-bit programs can share them.
+    if let Some(fd) = fds.iter().find(|&&fd| fd > i32::MAX as RawHandle) {
         return Err(format!("the descriptor {fd}, which cannot be open"));
     }
     for (i, fd) in fds.iter().enumerate() {
@@ -385,7 +391,7 @@ mod tests {
 
     #[test]
     fn an_entry_offset_leads_back_to_the_entry() {
-        fn some_entry(_: &[u8], _: Vec<OwnedFd>) -> Option<String> {
+        fn some_entry(_: &[u8], _: Vec<OwnedHandle>) -> Option<String> {
             Some("found".into())
         }
         let entry = some_entry as Entry as usize;
@@ -395,11 +401,12 @@ mod tests {
     #[test]
     fn only_this_programs_code_counts_as_its_code() {
         fn some_function() {}
-        let on_the_stack = 0u8;
-        let on_the_heap = Box::new(0u8);
         assert!(os::in_own_code(some_function as fn() as usize));
         assert!(os::in_own_code(main_guard as fn() as usize));
-        if cfg!(target_os = "linux") {
+        #[cfg(target_os = "linux")]
+        {
+            let on_the_stack = 0u8;
+            let on_the_heap = Box::new(0u8);
             assert!(!os::in_own_code(&raw const on_the_stack as usize));
             assert!(!os::in_own_code(&raw const *on_the_heap as usize));
             assert!(!os::in_own_code(0));
@@ -408,6 +415,7 @@ mod tests {
     }
 
     /// A function of the C library: code, but not this program's.
+    #[cfg(target_os = "linux")]
     fn libc_function() -> usize {
         nix::libc::getpid as unsafe extern "C" fn() -> nix::libc::pid_t as usize
     }
@@ -417,7 +425,7 @@ mod tests {
         assert_eq!(check_descriptors(&[5, 7, 4]), Ok(()));
         for (fds, why) in [
             (&[][..], "no descriptors"),
-            (&[5, -1, 4][..], "the descriptor -1"),
+            (&[5, 1 << 40, 4][..], "the descriptor 1099511627776"),
             (&[5, 7, 5][..], "the descriptor 5 twice"),
         ] {
             let err = check_descriptors(fds).unwrap_err();

@@ -1756,13 +1756,16 @@ fn forged_start_messages(_: StartMethod) -> Checked {
     use std::io::Write;
     // The start message's shape: parent pid, executable id, quiet, entry offset,
     // descriptors, arguments.
-    type Wire = (u32, Option<(u64, u128)>, bool, u64, Vec<i32>, Vec<u8>);
-    let message = |fds: Vec<i32>, entry: u64| {
+    type Wire = (u32, Option<(u64, u128)>, bool, u64, Vec<u64>, Vec<u8>);
+    let message = |fds: Vec<u64>, entry: u64| {
         let wire: Wire = (std::process::id(), None, false, entry, fds, Vec::new());
         postcard::to_stdvec(&wire).unwrap()
     };
     let mut cases = vec![
-        (message(vec![-1], 0), "names the descriptor -1"),
+        (
+            message(vec![1 << 40], 0),
+            "names the descriptor 1099511627776",
+        ),
         (message(vec![9, 9], 0), "names the descriptor 9 twice"),
         (message(Vec::new(), 0), "names no descriptors"),
         (b"not a message".to_vec(), "is not a start message"),

@@ -141,9 +141,35 @@ mod tree {
         let _ = killpg(group(child), Signal::SIGKILL);
     }
 
-    /// Whether any process of the group is left (signal 0 only asks).
+    /// Whether any process of the group is left running (signal 0 only asks). On Linux a
+    /// zombie does not count: it has ended, and waits only for its parent (or, an orphan,
+    /// init) to reap it, which under wine comes a moment after the example has exited,
+    /// since wine reaps no Windows child itself.
     pub fn any_left(child: &Child) -> bool {
-        killpg(group(child), None).is_ok()
+        killpg(group(child), None).is_ok() && !(cfg!(target_os = "linux") && all_zombies(child))
+    }
+
+    /// Whether every process of the group is a zombie (`Z` in `/proc/PID/stat`); false if
+    /// `/proc` cannot tell.
+    fn all_zombies(child: &Child) -> bool {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return false;
+        };
+        let group = child.id().to_string();
+        for entry in entries.flatten() {
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // `pid (comm) state ppid pgrp ...`: comm may hold spaces and parentheses.
+            let Some((_, after)) = stat.rsplit_once(')') else {
+                continue;
+            };
+            let fields: Vec<&str> = after.split_whitespace().collect();
+            if fields.get(2) == Some(&group.as_str()) && fields.first() != Some(&"Z") {
+                return false;
+            }
+        }
+        true
     }
 
     fn group(child: &Child) -> Pid {
@@ -222,6 +248,16 @@ mod tests {
         assert_eq!(out.code, None);
         assert_eq!(out.stdout, "started\n");
         assert!(out.wall < Duration::from_secs(5), "{:?}", out.wall);
+    }
+
+    /// A child that has ended but is not yet reaped (a zombie, here of the group's leader,
+    /// which does not reap, then of init) is not left running.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_child_that_ended_unreaped_is_not_left_running() {
+        let args = ["-c".to_string(), "true & exec sleep 0.2".to_string()];
+        let out = run(Path::new("sh"), &args, &[], Duration::from_secs(10)).unwrap();
+        assert!(!out.left_behind && !out.timed_out);
     }
 
     #[cfg(unix)]

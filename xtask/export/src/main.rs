@@ -338,6 +338,7 @@ impl Workspace {
                     let covered = module.deps.get(krate).is_some_and(|have| {
                         dep.features.iter().all(|f| have.features.contains(f))
                             && (have.default_features || !dep.default_features)
+                            && have.target == dep.target
                     });
                     if !covered {
                         problems.push(format!(
@@ -355,6 +356,7 @@ impl Workspace {
                 };
                 if dep.version != workspace.version
                     || dep.default_features != workspace.default_features
+                    || dep.target != workspace.target
                 {
                     problems.push(format!(
                         "{at}: `{}`, where the workspace has `{}`",
@@ -592,8 +594,25 @@ impl Workspace {
         for line in wrap(&format!("{}.", why.join("; ")), 88 - 2) {
             let _ = writeln!(out, "# {line}");
         }
-        for (name, dep) in &plan.deps {
+        for (name, dep) in plan.deps.iter().filter(|(_, d)| d.target.is_none()) {
             let _ = writeln!(out, "{}", dep.line(name));
+        }
+        let mut targets: Vec<&String> = plan
+            .deps
+            .values()
+            .filter_map(|d| d.target.as_ref())
+            .collect();
+        targets.sort();
+        targets.dedup();
+        for target in targets {
+            let _ = writeln!(out, "\n[target.'{target}'.dependencies]");
+            for (name, dep) in plan
+                .deps
+                .iter()
+                .filter(|(_, d)| d.target.as_ref() == Some(target))
+            {
+                let _ = writeln!(out, "{}", dep.line(name));
+            }
         }
         if !self.lints.is_empty() {
             out.push_str(
@@ -671,6 +690,7 @@ fn package_deps(package: &serde_json::Value) -> anyhow::Result<BTreeMap<String, 
                 version: version.to_string(),
                 default_features: dep["uses_default_features"].as_bool().unwrap_or(true),
                 features,
+                target: dep["target"].as_str().map(String::from),
             },
         );
     }

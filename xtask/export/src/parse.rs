@@ -12,12 +12,16 @@ use std::str::FromStr;
 use anyhow::{Context, bail};
 use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 
-/// One crate dependency: `name = { version, default-features, features }`.
+/// One crate dependency: `name = { version, default-features, features }`, for every
+/// system or (`target`) only where a `cfg(..)` holds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dep {
     pub version: String,
     pub default_features: bool,
     pub features: Vec<String>,
+    /// `cfg(windows)` for a `[target.'cfg(windows)'.dependencies]` line; `None` for
+    /// `[dependencies]`.
+    pub target: Option<String>,
 }
 
 impl Dep {
@@ -28,6 +32,13 @@ impl Dep {
                 "`{name}` is wanted at version {} and at version {}",
                 self.version,
                 other.version
+            );
+        }
+        if self.target != other.target {
+            bail!(
+                "`{name}` is wanted on different systems: {:?} and {:?}",
+                self.target,
+                other.target
             );
         }
         self.default_features |= other.default_features;
@@ -180,30 +191,57 @@ pub fn parse_module(name: &str, source: &str) -> anyhow::Result<Module> {
     })
 }
 
-/// A `[dependencies]` table in the forms a header uses: `name = "1"` and
+/// A `[dependencies]` table, and `[target.'cfg(..)'.dependencies]` tables, in the forms a
+/// header uses: `name = "1"` and
 /// `name = { version = "1", default-features = false, features = ["a", "b"] }`.
 pub fn parse_dependencies(lines: &[&str]) -> anyhow::Result<BTreeMap<String, Dep>> {
     let table = toml::Table::from_str(&lines.join("\n"))?;
-    if let Some(other) = table.keys().find(|k| *k != "dependencies") {
-        bail!("`{other}`: only a [dependencies] table can be read here");
+    if let Some(other) = table
+        .keys()
+        .find(|k| *k != "dependencies" && *k != "target")
+    {
+        bail!(
+            "`{other}`: only [dependencies] and [target.'cfg(..)'.dependencies] tables can be read here"
+        );
     }
-    let Some(table) = table.get("dependencies") else {
-        return Ok(BTreeMap::new());
-    };
-    let table = table.as_table().context("`dependencies` is not a table")?;
+    let mut tables = Vec::new();
+    if let Some(table) = table.get("dependencies") {
+        tables.push((None, table));
+    }
+    if let Some(targets) = table.get("target") {
+        let targets = targets.as_table().context("`target` is not a table")?;
+        for (cfg, table) in targets {
+            let table = table
+                .as_table()
+                .context("a `target` entry is not a table")?;
+            if let Some(other) = table.keys().find(|k| *k != "dependencies") {
+                bail!("`target.'{cfg}'.{other}`: only a dependencies table can be read here");
+            }
+            if let Some(table) = table.get("dependencies") {
+                tables.push((Some(cfg.clone()), table));
+            }
+        }
+    }
     let mut deps = BTreeMap::new();
-    for (name, value) in table {
-        let dep = parse_dep(value).with_context(|| format!("reading `{name} = {value}`"))?;
-        deps.insert(name.clone(), dep);
+    for (target, table) in tables {
+        let table = table.as_table().context("`dependencies` is not a table")?;
+        for (name, value) in table {
+            let dep = parse_dep(value, target.clone())
+                .with_context(|| format!("reading `{name} = {value}`"))?;
+            if deps.insert(name.clone(), dep).is_some() {
+                bail!("`{name}` is listed twice");
+            }
+        }
     }
     Ok(deps)
 }
 
-fn parse_dep(value: &toml::Value) -> anyhow::Result<Dep> {
+fn parse_dep(value: &toml::Value, target: Option<String>) -> anyhow::Result<Dep> {
     let mut dep = Dep {
         version: String::new(),
         default_features: true,
         features: Vec::new(),
+        target,
     };
     let table = match value {
         toml::Value::String(version) => {

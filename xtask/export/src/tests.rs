@@ -48,11 +48,21 @@ fn dependency_lines_are_read_and_other_forms_refused() {
             version: "1".into(),
             default_features: false,
             features: vec!["use-std".into()],
+            target: None,
         }
     );
     assert_eq!(
         deps["nix"].line("nix"),
         "nix = { version = \"0.32\", features = [\"fs\", \"mman\"] }"
+    );
+    let windows = parse_dependencies(&[
+        "[target.'cfg(windows)'.dependencies]",
+        "windows-sys = { version = \"0.61\", features = [\"Win32_Foundation\"] }",
+    ])
+    .unwrap();
+    assert_eq!(
+        windows["windows-sys"].target.as_deref(),
+        Some("cfg(windows)")
     );
     for bad in [
         &["serde = \"1\""][..],
@@ -61,6 +71,13 @@ fn dependency_lines_are_read_and_other_forms_refused() {
         &["[dependencies]", "nix = { features = [\"fs\"] }"],
         &["[dependencies]", "nix = 1"],
         &["[dependencies]", "serde = \"1\"", "serde = \"1\""],
+        &["[target.'cfg(windows)'.dev-dependencies]", "serde = \"1\""],
+        &[
+            "[dependencies]",
+            "serde = \"1\"",
+            "[target.'cfg(windows)'.dependencies]",
+            "serde = \"1\"",
+        ],
     ] {
         assert!(parse_dependencies(bad).is_err(), "{bad:?} was accepted");
     }
@@ -72,11 +89,13 @@ fn merging_unites_features_and_refuses_two_versions() {
         version: "0.32".into(),
         default_features: false,
         features: vec!["fs".into()],
+        target: None,
     };
     let other = Dep {
         version: "0.32".into(),
         default_features: true,
         features: vec!["mman".into(), "fs".into()],
+        target: None,
     };
     dep.merge("nix", &other).unwrap();
     assert_eq!(
@@ -91,6 +110,7 @@ fn merging_unites_features_and_refuses_two_versions() {
         version: "0.32".into(),
         default_features: true,
         features: Vec::new(),
+        target: None,
     };
     assert!(dep.merge("nix", &older).is_err());
 }
