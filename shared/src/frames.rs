@@ -43,17 +43,15 @@
 //! windows-sys = { version = "0.61", features = ["Win32_Foundation", "Win32_Security", "Win32_System_JobObjects", "Win32_System_Pipes", "Win32_System_Threading"] }
 //! ```
 
-use std::io;
-use std::os::fd::AsFd;
+use std::io::{self, ErrorKind, IoSlice};
 use std::time::Instant;
 
-use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, poll};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::os::poll_timeout;
+use super::os;
 use super::process::PrivateFd;
+use super::reduction::BorrowedHandle;
 
 /// What a read does at a time: 64 KiB, Linux's default pipe capacity.
 pub const BUFFER: usize = 64 * 1024;
@@ -200,12 +198,11 @@ impl Inbox {
             self.buf.resize(self.end + BUFFER, 0);
         }
         loop {
-            match nix::unistd::read(fd, &mut self.buf[self.end..]) {
+            match os::read(fd.as_handle(), &mut self.buf[self.end..]) {
                 Ok(0) => self.eof = true,
                 Ok(n) => self.end += n,
-                Err(Errno::EINTR) => continue,
-                Err(Errno::EBADF) => return Err(not_ours()),
-                Err(e) => return Err(e.into()),
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(classify(e)),
             }
             return Ok(());
         }
@@ -234,28 +231,18 @@ pub fn readable(fd: &PrivateFd, deadline: Option<Instant>) -> io::Result<bool> {
     let Some(deadline) = deadline else {
         return Ok(true);
     };
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, poll_timeout(left)) {
-            Ok(0) => return Ok(false),
-            Ok(_) => return Ok(true),
-            Err(Errno::EINTR) => continue,
-            Err(Errno::EBADF) => return Err(not_ours()),
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let left = deadline.saturating_duration_since(Instant::now());
+    let ready = os::wait_readable(&[fd.as_handle()], Some(left)).map_err(classify)?;
+    Ok(ready[0])
 }
 
 /// Writes all of `bytes` to `fd`, in as many writes as it takes.
 pub fn write_all(fd: &PrivateFd, mut bytes: &[u8]) -> io::Result<()> {
     while !bytes.is_empty() {
-        match nix::unistd::write(fd, bytes) {
+        match os::write(fd.as_handle(), bytes) {
             Ok(n) => bytes = &bytes[n..],
-            Err(Errno::EINTR) => {}
-            Err(Errno::EBADF) => return Err(not_ours()),
-            Err(Errno::EPIPE) => return Err(reader_gone()),
-            Err(e) => return Err(e.into()),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(classify(e)),
         }
     }
     Ok(())
@@ -264,30 +251,67 @@ pub fn write_all(fd: &PrivateFd, mut bytes: &[u8]) -> io::Result<()> {
 /// Writes `head` and then `tail` to `fd` whole, in as few `writev`s as the pipe takes: a
 /// frame whose body lies elsewhere goes out without being copied next to its header.
 pub fn write_all_parts(fd: &PrivateFd, head: &[u8], tail: &[u8]) -> io::Result<()> {
-    use std::io::IoSlice;
-    use std::os::fd::AsRawFd;
     let mut parts = [IoSlice::new(head), IoSlice::new(tail)];
     let mut parts = &mut parts[..];
     IoSlice::advance_slices(&mut parts, 0); // drop leading empty parts
     while !parts.is_empty() {
-        // SAFETY: `IoSlice` is ABI-compatible with `iovec` on Unix (std's documented
-        // guarantee), and `parts` holds `parts.len()` of them, each borrowing live bytes.
-        let written = unsafe {
-            nix::libc::writev(
-                fd.as_raw_fd(),
-                parts.as_ptr().cast::<nix::libc::iovec>(),
-                parts.len() as nix::libc::c_int,
-            )
-        };
-        match Errno::result(written) {
-            Ok(n) => IoSlice::advance_slices(&mut parts, n as usize),
-            Err(Errno::EINTR) => {}
-            Err(Errno::EBADF) => return Err(not_ours()),
-            Err(Errno::EPIPE) => return Err(reader_gone()),
-            Err(e) => return Err(e.into()),
+        match write_vectored(fd.as_handle(), parts) {
+            Ok(n) => IoSlice::advance_slices(&mut parts, n),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(classify(e)),
         }
     }
     Ok(())
+}
+
+/// A read's or write's error, said plainly where it means the end was revoked here or the
+/// reader is gone.
+fn classify(e: io::Error) -> io::Error {
+    if is_revoked(&e) {
+        not_ours()
+    } else if e.kind() == ErrorKind::BrokenPipe {
+        reader_gone()
+    } else {
+        e
+    }
+}
+
+/// Writes `parts` one after another in one `writev`; how many bytes were written.
+#[cfg(unix)]
+fn write_vectored(handle: BorrowedHandle<'_>, parts: &[io::IoSlice<'_>]) -> io::Result<usize> {
+    // SAFETY: `IoSlice` is ABI-compatible with `iovec` on Unix (std's documented
+    // guarantee), and `parts` holds `parts.len()` of them, each borrowing live bytes.
+    let written = unsafe {
+        nix::libc::writev(
+            std::os::fd::AsRawFd::as_raw_fd(&handle),
+            parts.as_ptr().cast::<nix::libc::iovec>(),
+            parts.len() as nix::libc::c_int,
+        )
+    };
+    Ok(nix::errno::Errno::result(written)? as usize)
+}
+
+/// Whether a read or write failed because the descriptor was revoked here (`EBADF`: see
+/// `os::revoke`).
+#[cfg(unix)]
+fn is_revoked(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(nix::libc::EBADF)
+}
+
+/// Writes the first of `parts` that is not empty (Windows has no `writev` for pipes); how
+/// many bytes were written.
+#[cfg(windows)]
+fn write_vectored(handle: BorrowedHandle<'_>, parts: &[io::IoSlice<'_>]) -> io::Result<usize> {
+    match parts.iter().find(|part| !part.is_empty()) {
+        Some(part) => os::write(handle, part),
+        None => Ok(0),
+    }
+}
+
+/// On Unix, whether a descriptor was revoked; Windows has no fork, so none ever is.
+#[cfg(windows)]
+fn is_revoked(_e: &io::Error) -> bool {
+    false
 }
 
 /// The error for a write to a pipe whose read end is closed in every process.

@@ -15,16 +15,15 @@
 //!   child must not keep) and `os` (the calls Linux and macOS make differently).
 //!   Linux, macOS and Windows (spawn only there).
 //! - `pool`, `queue`, `pipe` and `shared_memory` are Python's `Pool`, `Queue`, `Pipe`,
-//!   `Value` and `Array` beside it; `queue` and `pipe` send items as `frames`.
-//!   Linux and macOS; on Windows, `no_fork` stands in for them, with the same names and an
-//!   error that says so.
+//!   `Value` and `Array` beside it; `queue` and `pipe` send items as `frames`. `queue` and
+//!   `shared_memory` run on Windows too; there `no_fork` stands in for `Pool` and `Pipe`,
+//!   with the same names and an error that says so.
 //! - [`closed_stdout`]: one call at the top of `main` so that a program whose reader has
 //!   gone (`| head -1`) ends quietly, as `cat` does.
 
 pub mod closed_stdout;
 pub mod thread_pool;
 
-#[cfg(unix)]
 pub mod frames;
 mod os;
 #[cfg(target_os = "linux")]
@@ -35,19 +34,20 @@ pub mod pipe;
 pub mod pool;
 pub mod private_fd;
 pub mod process;
-#[cfg(unix)]
 pub mod queue;
 pub mod reduction;
-#[cfg(unix)]
 pub mod shared_memory;
 #[cfg(all(unix, not(target_os = "linux")))]
 mod spawn_lock;
 pub mod start_method;
 
-pub use {process::Process, start_method::main_guard};
+pub use {
+    process::Process, queue::Queue, shared_memory::Array, shared_memory::Value,
+    start_method::main_guard,
+};
 
 #[cfg(unix)]
-pub use {pipe::Pipe, pool::Pool, queue::Queue, shared_memory::Array, shared_memory::Value};
+pub use {pipe::Pipe, pool::Pool};
 
 #[cfg(not(unix))]
 pub mod no_fork;
@@ -56,6 +56,6 @@ pub mod no_fork;
 #[allow(dead_code)]
 mod no_fork;
 #[cfg(not(unix))]
-pub use no_fork::{Array, Pipe, Pool, Queue, Value, pipe, queue};
+pub use no_fork::{Pipe, Pool, pipe};
 
 pub use thread_pool::ThreadPool;

@@ -1,9 +1,9 @@
-//! Stand-ins for `Pool`, `Queue`, `Pipe`, `Value` and `Array` on Windows, until they run
-//! there (`Process` does), so that the multiprocessing chapter's examples still compile
+//! Stand-ins for `Pool` and `Pipe` on Windows, until they run there (`Process`, `Queue`,
+//! `Value` and `Array` do), so that the multiprocessing chapter's examples still compile
 //! there and say in one line why they cannot run:
 //!
 //! ```text
-//! Error: shared's Pool, Queue, Pipe, Value and Array do not run on Windows yet: run this example under WSL2
+//! Error: shared's Pool and Pipe do not run on Windows yet: run this example under WSL2
 //! ```
 //!
 //! Each stand-in has the names and signatures the examples use. What creates one fails
@@ -21,7 +21,6 @@
 
 use std::fmt;
 use std::io;
-use std::marker::PhantomData;
 
 /// The error every stand-in returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,10 +28,7 @@ pub struct NoFork;
 
 impl fmt::Display for NoFork {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "shared's Pool, Queue, Pipe, Value and Array do not run on Windows yet: run this \
-             example under WSL2",
-        )
+        f.write_str("shared's Pool and Pipe do not run on Windows yet: run this example under WSL2")
     }
 }
 
@@ -119,138 +115,6 @@ target!(A, B, C);
 target!(A, B, C, D);
 target!(A, B, C, D, E);
 
-/// Stands in for `shared_memory::Value`: [`new`](Value::new) fails with [`NoFork`].
-#[derive(Debug)]
-pub struct Value<T> {
-    never: Never,
-    _value: PhantomData<T>,
-}
-
-impl<T> Clone for Value<T> {
-    fn clone(&self) -> Self {
-        match self.never {}
-    }
-}
-
-impl<T> Value<T> {
-    pub fn new(_v: T) -> io::Result<Value<T>> {
-        Err(unsupported())
-    }
-
-    pub fn get(&self) -> T {
-        match self.never {}
-    }
-
-    pub fn set(&self, _v: T) {
-        match self.never {}
-    }
-
-    pub fn fetch_add(&self, _v: T) -> T {
-        match self.never {}
-    }
-}
-
-/// Stands in for `shared_memory::Array`: [`new`](Array::new) fails with [`NoFork`].
-#[derive(Debug)]
-pub struct Array<T> {
-    never: Never,
-    _values: PhantomData<T>,
-}
-
-impl<T> Clone for Array<T> {
-    fn clone(&self) -> Self {
-        match self.never {}
-    }
-}
-
-impl<T> Array<T> {
-    pub fn new(_values: impl IntoIterator<Item = T>) -> io::Result<Array<T>> {
-        Err(unsupported())
-    }
-
-    pub fn len(&self) -> usize {
-        match self.never {}
-    }
-
-    pub fn is_empty(&self) -> bool {
-        match self.never {}
-    }
-
-    pub fn get(&self, _i: usize) -> T {
-        match self.never {}
-    }
-
-    pub fn set(&self, _i: usize, _v: T) {
-        match self.never {}
-    }
-
-    pub fn fetch_add(&self, _i: usize, _v: T) -> T {
-        match self.never {}
-    }
-
-    pub fn to_vec(&self) -> Vec<T> {
-        match self.never {}
-    }
-}
-
-process_argument!(Value, Array);
-
-/// Stands in for the `queue` module: [`Queue::new`](queue::Queue::new) fails with [`NoFork`].
-pub mod queue {
-    use std::io;
-    use std::marker::PhantomData;
-
-    use super::{Never, NoFork};
-
-    process_argument!(Sender, Receiver);
-
-    #[derive(Debug)]
-    pub struct Queue<T> {
-        never: Never,
-        _items: PhantomData<T>,
-    }
-
-    impl<T> Queue<T> {
-        pub fn new() -> io::Result<Queue<T>> {
-            Err(super::unsupported())
-        }
-
-        pub fn split(self) -> (Sender<T>, Receiver<T>) {
-            match self.never {}
-        }
-    }
-
-    #[derive(Debug)]
-    pub struct Sender<T> {
-        never: Never,
-        _items: PhantomData<T>,
-    }
-
-    impl<T> Sender<T> {
-        pub fn put(&mut self, _item: &T) -> io::Result<()> {
-            match self.never {}
-        }
-
-        pub fn close(self) -> io::Result<()> {
-            match self.never {}
-        }
-    }
-
-    #[derive(Debug)]
-    pub struct Receiver<T> {
-        never: Never,
-        _items: PhantomData<T>,
-    }
-
-    impl<T> Receiver<T> {
-        pub fn get(&mut self) -> io::Result<Option<T>> {
-            match self.never {}
-        }
-    }
-}
-
-pub use queue::Queue;
-
 /// Stands in for the `pipe` module: [`Pipe::new`](pipe::Pipe::new) fails with [`NoFork`].
 pub mod pipe {
     use std::io;
@@ -304,9 +168,6 @@ mod tests {
         let message = NoFork.to_string();
         assert!(message.contains("do not run on Windows yet"), "{message}");
         assert_eq!(Pool::new(2).unwrap_err().to_string(), message);
-        assert_eq!(Value::new(0).unwrap_err().to_string(), message);
-        assert_eq!(Array::new([1, 2]).unwrap_err().to_string(), message);
-        assert_eq!(Queue::<i32>::new().unwrap_err().to_string(), message);
         assert_eq!(Pipe::<i32>::new().unwrap_err().to_string(), message);
     }
 }

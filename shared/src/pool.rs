@@ -54,7 +54,7 @@
 //! serde = "1"
 //!
 //! [target.'cfg(windows)'.dependencies]
-//! windows-sys = { version = "0.61", features = ["Win32_Foundation", "Win32_Security", "Win32_System_JobObjects", "Win32_System_Pipes", "Win32_System_Threading"] }
+//! windows-sys = { version = "0.61", features = ["Win32_Foundation", "Win32_Security", "Win32_System_JobObjects", "Win32_System_Memory", "Win32_System_Pipes", "Win32_System_Threading"] }
 //! ```
 //!
 //! # Python's names

@@ -40,7 +40,7 @@
 //! serde = "1"
 //!
 //! [target.'cfg(windows)'.dependencies]
-//! windows-sys = { version = "0.61", features = ["Win32_Foundation", "Win32_Security", "Win32_System_JobObjects", "Win32_System_Pipes", "Win32_System_Threading"] }
+//! windows-sys = { version = "0.61", features = ["Win32_Foundation", "Win32_Security", "Win32_System_JobObjects", "Win32_System_Memory", "Win32_System_Pipes", "Win32_System_Threading"] }
 //! ```
 //!
 //! # Frames through a pipe
@@ -86,19 +86,16 @@ use std::cell::RefCell;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
-use std::os::fd::AsRawFd;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nix::errno::Errno;
-use nix::sys::signal::kill;
-use nix::unistd::Pid;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use super::frames::Got;
 use super::frames::{BUFFER, Inbox, not_ours, push_frame, write_all};
 use super::private_fd::{PrivateFd, current_pid, pipe};
+use super::reduction;
 use super::shared_memory::Value;
 
 /// A new queue; [`split`](Queue::split) it into its two ends.
@@ -332,11 +329,14 @@ fn lock(writing: &Value<u32>) -> io::Result<Held<'_>> {
 /// reaped yet, as a killed producer is until it is joined. Elsewhere a zombie counts once
 /// it is reaped. (A new process given the dead holder's pid would be taken for it and
 /// waited for; Linux reuses a pid only after its pid counter wraps.)
+#[cfg(unix)]
 fn has_ended(pid: u32) -> bool {
     let Ok(raw) = i32::try_from(pid) else {
         return true;
     };
-    if kill(Pid::from_raw(raw), None) == Err(Errno::ESRCH) {
+    use nix::errno::Errno;
+    use nix::unistd::Pid;
+    if nix::sys::signal::kill(Pid::from_raw(raw), None) == Err(Errno::ESRCH) {
         return true;
     }
     #[cfg(target_os = "linux")]
@@ -348,10 +348,37 @@ fn has_ended(pid: u32) -> bool {
     false
 }
 
+/// Whether process `pid` has ended: no process has that id, or its process has exited
+/// (`OpenProcess`, then a zero wait on it).
+#[cfg(windows)]
+fn has_ended(pid: u32) -> bool {
+    use windows_sys::Win32::Foundation::{CloseHandle, WAIT_OBJECT_0};
+    use windows_sys::Win32::System::Threading::{
+        OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_SYNCHRONIZE, WaitForSingleObject,
+    };
+    // SAFETY: only asks for a handle; null when no process has that id (or it is not ours).
+    let process = unsafe {
+        OpenProcess(
+            PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_SYNCHRONIZE,
+            0,
+            pid,
+        )
+    };
+    if process.is_null() {
+        return true;
+    }
+    // SAFETY: `process` is the open handle just made, closed once, right after the wait.
+    unsafe {
+        let ended = WaitForSingleObject(process, 0) == WAIT_OBJECT_0;
+        CloseHandle(process);
+        ended
+    }
+}
+
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender")
-            .field("fd", &self.fd.as_raw_fd())
+            .field("fd", &reduction::raw(self.fd.as_handle()))
             .field("owner", &self.owner)
             .field("buffered_bytes", &self.buf.borrow().len())
             .finish_non_exhaustive()
@@ -361,7 +388,7 @@ impl<T> fmt::Debug for Sender<T> {
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
-            .field("fd", &self.fd.as_raw_fd())
+            .field("fd", &reduction::raw(self.fd.as_handle()))
             .field("owner", &self.owner)
             .field("unread_bytes", &self.inbox.unread())
             .finish_non_exhaustive()
@@ -484,7 +511,11 @@ mod tests {
     fn a_holder_that_died_is_an_error_not_a_hang() {
         let (mut tx, _rx) = Queue::<u8>::new().unwrap().split();
         // A process that has ended but is not reaped yet (a zombie), then one reaped.
-        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .arg("--list") // this test program, which lists its tests and exits
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
         let pid = child.id();
         while !has_ended(pid) {
             thread::sleep(Duration::from_millis(1));

@@ -41,12 +41,15 @@
 //! nix = { version = "0.32", features = ["fs", "mman"] }
 //! postcard = { version = "1", default-features = false, features = ["use-std"] }
 //! serde = "1"
+//!
+//! [target.'cfg(windows)'.dependencies]
+//! windows-sys = { version = "0.61", features = ["Win32_Foundation", "Win32_Security", "Win32_System_Memory"] }
 //! ```
 //!
 //! # How it works
 //!
 //! The memory is a shared-memory object (`memfd_create` on Linux, an unlinked `shm_open`
-//! object on macOS) mapped `MAP_SHARED`. A value handed to a child as a process argument
+//! object on macOS, a section of the paging file on Windows) mapped shared. A value handed to a child as a process argument
 //! travels as that object's descriptor (see `reduction`), and the child maps it again, at
 //! an address of its own: so it works under spawn, where the child is a new program, as
 //! under fork. Each handle unmaps its view when its last clone is dropped.
@@ -70,13 +73,11 @@ use std::sync::atomic::{
     AtomicU64, AtomicUsize,
 };
 
-use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 
-use nix::sys::mman::{MapFlags, ProtFlags, mmap, munmap};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::reduction;
+use super::reduction::{self, OwnedHandle};
 
 mod sealed {
     pub trait Sealed {}
@@ -126,7 +127,7 @@ shared_int! {
 /// A new shared-memory object of `len` bytes, zero-filled, close-on-exec: a process that
 /// holds the descriptor can map it. Linux: `memfd_create`.
 #[cfg(target_os = "linux")]
-fn new_object(len: usize) -> io::Result<OwnedFd> {
+fn new_object(len: usize) -> io::Result<OwnedHandle> {
     use nix::sys::memfd::{MFdFlags, memfd_create};
     let fd = memfd_create(c"shared-memory", MFdFlags::MFD_CLOEXEC)?;
     nix::unistd::ftruncate(&fd, len as nix::libc::off_t)?;
@@ -135,8 +136,8 @@ fn new_object(len: usize) -> io::Result<OwnedFd> {
 
 /// A new shared-memory object of `len` bytes, zero-filled, close-on-exec. Not Linux (no
 /// `memfd_create`): `shm_open` of a new name, unlinked at once, so only descriptors reach it.
-#[cfg(not(target_os = "linux"))]
-fn new_object(len: usize) -> io::Result<OwnedFd> {
+#[cfg(all(unix, not(target_os = "linux")))]
+fn new_object(len: usize) -> io::Result<OwnedHandle> {
     use nix::sys::mman::{shm_open, shm_unlink};
     use std::sync::atomic::{AtomicU32, Ordering};
     static COUNT: AtomicU32 = AtomicU32::new(0);
@@ -161,6 +162,106 @@ fn new_object(len: usize) -> io::Result<OwnedFd> {
     Ok(fd)
 }
 
+/// Maps all `bytes` of the object `fd` (`MAP_SHARED`), refusing an object that is not
+/// exactly that size: the slice over the mapping would reach past a smaller one.
+#[cfg(unix)]
+fn map_object(fd: &OwnedHandle, bytes: NonZeroUsize) -> io::Result<NonNull<std::ffi::c_void>> {
+    use nix::sys::mman::{MapFlags, ProtFlags, mmap};
+    let size = nix::sys::stat::fstat(fd)?.st_size;
+    if u64::try_from(size).ok() != Some(bytes.get() as u64) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "a shared-memory handle whose object is not its size",
+        ));
+    }
+    // SAFETY: a new mapping at an address the kernel picks overlaps no existing memory;
+    // the object is as long as the mapping (checked above), so every page is backed.
+    let raw = unsafe {
+        mmap(
+            None,
+            bytes,
+            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+            MapFlags::MAP_SHARED,
+            fd,
+            0,
+        )
+    }?;
+    Ok(raw)
+}
+
+/// Unmaps what [`map_object`] mapped.
+///
+/// # Safety
+/// `ptr` and `bytes` are a mapping `map_object` made, and nothing refers into it any more.
+#[cfg(unix)]
+unsafe fn unmap(ptr: NonNull<std::ffi::c_void>, bytes: NonZeroUsize) {
+    // SAFETY: the caller's promise.
+    let _ = unsafe { nix::sys::mman::munmap(ptr, bytes.get()) };
+}
+
+/// A new shared-memory object of `len` bytes, zero-filled, not inherited by children.
+/// Windows: a section of the paging file (`CreateFileMappingW` of no file), as CPython's
+/// `multiprocessing.heap` makes on Windows.
+#[cfg(windows)]
+fn new_object(len: usize) -> io::Result<OwnedHandle> {
+    use std::os::windows::io::FromRawHandle;
+    use windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE;
+    use windows_sys::Win32::System::Memory::{CreateFileMappingW, PAGE_READWRITE};
+    let size = len as u64;
+    // SAFETY: no file (the paging file backs it), no attributes (not inheritable), no name.
+    let section = unsafe {
+        CreateFileMappingW(
+            INVALID_HANDLE_VALUE,
+            std::ptr::null(),
+            PAGE_READWRITE,
+            (size >> 32) as u32,
+            size as u32,
+            std::ptr::null(),
+        )
+    };
+    if section.is_null() {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a new open handle that nothing else owns.
+    Ok(unsafe { OwnedHandle::from_raw_handle(section) })
+}
+
+/// Maps the first `bytes` of the section `handle` (`MapViewOfFile`). Windows cannot ask a
+/// section its size, but the call fails for a view past the section's pages (its size
+/// rounded up to whole pages, all backed): the slice over the view never reaches past
+/// mapped memory.
+#[cfg(windows)]
+fn map_object(handle: &OwnedHandle, bytes: NonZeroUsize) -> io::Result<NonNull<std::ffi::c_void>> {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::System::Memory::{FILE_MAP_ALL_ACCESS, MapViewOfFile};
+    // SAFETY: an open section handle; the system picks the view's address.
+    let view = unsafe {
+        MapViewOfFile(
+            handle.as_raw_handle(),
+            FILE_MAP_ALL_ACCESS,
+            0,
+            0,
+            bytes.get(),
+        )
+    };
+    NonNull::new(view.Value).ok_or_else(io::Error::last_os_error)
+}
+
+/// Unmaps what [`map_object`] mapped.
+///
+/// # Safety
+/// `ptr` is a view `map_object` made, and nothing refers into it any more.
+#[cfg(windows)]
+unsafe fn unmap(ptr: NonNull<std::ffi::c_void>, _bytes: NonZeroUsize) {
+    use windows_sys::Win32::System::Memory::{MEMORY_MAPPED_VIEW_ADDRESS, UnmapViewOfFile};
+    // SAFETY: the caller's promise.
+    let _ = unsafe {
+        UnmapViewOfFile(MEMORY_MAPPED_VIEW_ADDRESS {
+            Value: ptr.as_ptr(),
+        })
+    };
+}
+
 /// `len` atomics of type `A` in a shared-memory object, mapped, with its descriptor.
 struct Mapping<A> {
     ptr: NonNull<A>,
@@ -168,7 +269,7 @@ struct Mapping<A> {
     /// The mapping's length in bytes: `len` atomics (at least one), as [`Mapping::bytes`]
     /// computed it when mapping.
     bytes: NonZeroUsize,
-    fd: OwnedFd,
+    fd: OwnedHandle,
 }
 
 impl<A> Mapping<A> {
@@ -196,27 +297,9 @@ impl<A> Mapping<A> {
 
     /// Maps the object `fd`, which holds `len` atomics of type `A`: it must be exactly the
     /// size computed here, or the slice would reach past the mapping.
-    fn map(fd: OwnedFd, len: usize) -> io::Result<Self> {
+    fn map(fd: OwnedHandle, len: usize) -> io::Result<Self> {
         let bytes = Self::bytes(len)?;
-        let size = nix::sys::stat::fstat(fd.as_fd())?.st_size;
-        if u64::try_from(size).ok() != Some(bytes.get() as u64) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "a shared-memory handle whose object is not its size",
-            ));
-        }
-        // SAFETY: a new mapping at an address the kernel picks overlaps no existing memory;
-        // the object is as long as the mapping (checked above), so every page is backed.
-        let raw = unsafe {
-            mmap(
-                None,
-                bytes,
-                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-                MapFlags::MAP_SHARED,
-                &fd,
-                0,
-            )
-        }?;
+        let raw = map_object(&fd, bytes)?;
         Ok(Mapping {
             ptr: raw.cast::<A>(),
             len,
@@ -226,8 +309,8 @@ impl<A> Mapping<A> {
     }
 
     fn as_slice(&self) -> &[A] {
-        // SAFETY: `ptr` points at `len` atomics (`bytes`, no more than `isize::MAX`, checked
-        // against the object's size in `map`) that stay mapped until drop, page-aligned
+        // SAFETY: `ptr` points at `len` atomics (`bytes`, no more than `isize::MAX`, all of
+        // them mapped: `map_object`) that stay mapped until drop, page-aligned
         // (more than any atomic needs). The object starts as zero bytes (a new one is
         // zero-filled), a valid value of every integer atomic, and only atomics of this type
         // are ever stored there. Atomics may be shared (`&A`) however many processes write
@@ -240,7 +323,7 @@ impl<A> Drop for Mapping<A> {
     fn drop(&mut self) {
         // SAFETY: exactly the mapping `map` made; no reference into it outlives `self`.
         // Atomics need no drop. Other processes' views are theirs to unmap.
-        let _ = unsafe { munmap(self.ptr.cast(), self.bytes.get()) };
+        unsafe { unmap(self.ptr.cast(), self.bytes) };
     }
 }
 
@@ -251,17 +334,17 @@ unsafe impl<A: Send + Sync> Sync for Mapping<A> {}
 
 /// The handles' wire form: the object's descriptor and how many elements it holds.
 fn serialize_mapping<A, S: Serializer>(map: &Mapping<A>, s: S) -> Result<S::Ok, S::Error> {
-    struct Fd<'a>(&'a OwnedFd);
+    struct Fd<'a>(&'a OwnedHandle);
     impl Serialize for Fd<'_> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            reduction::serialize_fd(self.0.as_fd(), s)
+            reduction::serialize_fd(reduction::borrow(self.0), s)
         }
     }
     (Fd(&map.fd), map.len as u64).serialize(s)
 }
 
 fn deserialize_mapping<'de, A, D: Deserializer<'de>>(d: D) -> Result<Mapping<A>, D::Error> {
-    struct Fd(OwnedFd);
+    struct Fd(OwnedHandle);
     impl<'de> Deserialize<'de> for Fd {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Fd, D::Error> {
             reduction::deserialize_fd(d).map(Fd)
@@ -596,8 +679,15 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
         // And one whose object is smaller than its length says.
         let fd = new_object(8).unwrap();
-        let err = Mapped::map(fd, 2).err().expect("a short object was mapped");
-        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+        #[cfg(unix)]
+        {
+            let err = Mapped::map(fd, 2).err().expect("a short object was mapped");
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+        }
+        // Windows cannot ask a section its size, and maps a view only as far as the
+        // section's pages reach: past them (here 32 KiB over one page), it refuses.
+        #[cfg(windows)]
+        assert!(Mapped::map(fd, 4096).is_err(), "a short section was mapped");
     }
 
     #[test]
