@@ -294,7 +294,7 @@ fn write_vectored(handle: BorrowedHandle<'_>, parts: &[io::IoSlice<'_>]) -> io::
 /// Whether a read or write failed because the descriptor was revoked here (`EBADF`: see
 /// `os::revoke`).
 #[cfg(unix)]
-fn is_revoked(e: &io::Error) -> bool {
+pub fn is_revoked(e: &io::Error) -> bool {
     e.raw_os_error() == Some(nix::libc::EBADF)
 }
 
@@ -310,7 +310,7 @@ fn write_vectored(handle: BorrowedHandle<'_>, parts: &[io::IoSlice<'_>]) -> io::
 
 /// On Unix, whether a descriptor was revoked; Windows has no fork, so none ever is.
 #[cfg(windows)]
-fn is_revoked(_e: &io::Error) -> bool {
+pub fn is_revoked(_e: &io::Error) -> bool {
     false
 }
 

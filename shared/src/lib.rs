@@ -15,9 +15,9 @@
 //!   child must not keep) and `os` (the calls Linux and macOS make differently).
 //!   Linux, macOS and Windows (spawn only there).
 //! - `pool`, `queue`, `pipe` and `shared_memory` are Python's `Pool`, `Queue`, `Pipe`,
-//!   `Value` and `Array` beside it; `queue` and `pipe` send items as `frames`. `queue` and
-//!   `shared_memory` run on Windows too; there `no_fork` stands in for `Pool` and `Pipe`,
-//!   with the same names and an error that says so.
+//!   `Value` and `Array` beside it; `queue` and `pipe` send items as `frames`. All but `pool`
+//!   run on Windows too; there `no_fork` stands in for `Pool`, with the same names and an
+//!   error that says so.
 //! - [`closed_stdout`]: one call at the top of `main` so that a program whose reader has
 //!   gone (`| head -1`) ends quietly, as `cat` does.
 
@@ -28,7 +28,6 @@ pub mod frames;
 mod os;
 #[cfg(target_os = "linux")]
 mod parent_thread;
-#[cfg(unix)]
 pub mod pipe;
 #[cfg(unix)]
 pub mod pool;
@@ -42,12 +41,12 @@ mod spawn_lock;
 pub mod start_method;
 
 pub use {
-    process::Process, queue::Queue, shared_memory::Array, shared_memory::Value,
+    pipe::Pipe, process::Process, queue::Queue, shared_memory::Array, shared_memory::Value,
     start_method::main_guard,
 };
 
 #[cfg(unix)]
-pub use {pipe::Pipe, pool::Pool};
+pub use pool::Pool;
 
 #[cfg(not(unix))]
 pub mod no_fork;
@@ -56,6 +55,6 @@ pub mod no_fork;
 #[allow(dead_code)]
 mod no_fork;
 #[cfg(not(unix))]
-pub use no_fork::{Pipe, Pool, pipe};
+pub use no_fork::Pool;
 
 pub use thread_pool::ThreadPool;

@@ -704,11 +704,26 @@ pub fn end_of(status: std::process::ExitStatus) -> Result<i32, Signal> {
 #[cfg(windows)]
 pub fn pass_on_sigpipe(_signal: Signal) {}
 
-/// On Unix, makes `handle` nonblocking; an anonymous pipe on Windows stays blocking, and
-/// no one but its owner holds a copy of its ends (nothing is inherited), so a read that
-/// finds its writers gone returns end-of-file rather than wait.
+/// Makes reads and writes of the pipe end `handle` return at once rather than wait
+/// (`PIPE_NOWAIT`): a write that finds too little room writes nothing.
 #[cfg(windows)]
-pub fn set_nonblocking(_handle: BorrowedHandle<'_>) -> io::Result<()> {
+pub fn set_nonblocking(handle: BorrowedHandle<'_>) -> io::Result<()> {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::System::Pipes::{PIPE_NOWAIT, SetNamedPipeHandleState};
+    let mode = PIPE_NOWAIT;
+    // SAFETY: an open pipe handle, and a pointer to the mode for the call's length; the
+    // other two settings are left as they are (null).
+    let set = unsafe {
+        SetNamedPipeHandleState(
+            handle.as_raw_handle(),
+            &mode,
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    if set == 0 {
+        return Err(io::Error::last_os_error());
+    }
     Ok(())
 }
 

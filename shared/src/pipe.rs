@@ -73,20 +73,18 @@
 //! each other at once both finish, and memory holds what one side sent ahead.
 
 use std::fmt;
-use std::io;
+use std::io::{self, ErrorKind};
 use std::marker::PhantomData;
-use std::os::fd::{AsFd, AsRawFd};
 use std::time::{Duration, Instant};
 
-use nix::errno::Errno;
-use nix::fcntl::{FcntlArg, OFlag, fcntl};
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use super::frames::Got;
-use super::frames::{Inbox, not_ours, push_frame, reader_gone};
+use super::frames::{Inbox, is_revoked, not_ours, push_frame, reader_gone};
+use super::os;
 use super::private_fd::{PrivateFd, current_pid, pipe};
+use super::reduction::{self, BorrowedHandle};
 
 /// A new pipe; [`split`](Pipe::split) it into its two ends.
 pub struct Pipe<T> {
@@ -151,7 +149,7 @@ pub struct Connection<T> {
 impl<T> Connection<T> {
     fn new(incoming: Option<PrivateFd>, outgoing: Option<PrivateFd>) -> io::Result<Self> {
         if let Some(fd) = &outgoing {
-            fcntl(fd, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
+            os::set_nonblocking(fd.as_handle())?;
         }
         Ok(Connection {
             incoming,
@@ -175,13 +173,17 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
         push_frame(&mut self.frame, item)?;
         let mut sent = 0;
         while sent < self.frame.len() {
-            match nix::unistd::write(out, &self.frame[sent..]) {
+            match os::write(out.as_handle(), piece(&self.frame[sent..])) {
+                // No room: Windows writes nothing, Unix says it would block.
+                Ok(0) => wait_to_write(out, self.incoming.as_ref(), &mut self.inbox)?,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    wait_to_write(out, self.incoming.as_ref(), &mut self.inbox)?
+                }
                 Ok(n) => sent += n,
-                Err(Errno::EAGAIN) => wait_to_write(out, self.incoming.as_ref(), &mut self.inbox)?,
-                Err(Errno::EINTR) => {}
-                Err(Errno::EPIPE) => return Err(reader_gone()),
-                Err(Errno::EBADF) => return Err(not_ours()),
-                Err(e) => return Err(e.into()),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::BrokenPipe => return Err(reader_gone()),
+                Err(e) if is_revoked(&e) => return Err(not_ours()),
+                Err(e) => return Err(e),
             }
         }
         Ok(())
@@ -237,22 +239,65 @@ fn wait_to_write(
     inbox: &mut Inbox,
 ) -> io::Result<()> {
     let incoming = incoming.filter(|_| !inbox.at_eof());
-    let mut fds = vec![PollFd::new(out.as_fd(), PollFlags::POLLOUT)];
-    if let Some(fd) = incoming {
-        fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
-    }
-    match poll(&mut fds, PollTimeout::NONE) {
-        Ok(_) | Err(Errno::EINTR) => {}
-        Err(e) => return Err(e.into()),
-    }
-    let arrived = fds
-        .get(1)
-        .and_then(PollFd::revents)
-        .is_some_and(|r| !r.is_empty());
+    let arrived = wait_writable(out.as_handle(), incoming.map(PrivateFd::as_handle))?;
     if let (Some(fd), true) = (incoming, arrived) {
         inbox.read_from(fd)?;
     }
     Ok(())
+}
+
+/// What one write to the nonblocking pipe out is given: all that is left on Unix, which
+/// writes what fits.
+#[cfg(unix)]
+fn piece(rest: &[u8]) -> &[u8] {
+    rest
+}
+
+/// What one write to the nonblocking pipe out is given: at most 4 KiB on Windows, where a
+/// write that does not fit whole may write nothing (wine's does).
+#[cfg(windows)]
+fn piece(rest: &[u8]) -> &[u8] {
+    &rest[..rest.len().min(4096)]
+}
+
+/// Waits until `out` has room, or `incoming` (if any) holds bytes or has no writer left;
+/// whether `incoming` is ready (`poll` on both).
+#[cfg(unix)]
+fn wait_writable(
+    out: BorrowedHandle<'_>,
+    incoming: Option<BorrowedHandle<'_>>,
+) -> io::Result<bool> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let mut fds = vec![PollFd::new(out, PollFlags::POLLOUT)];
+    if let Some(fd) = incoming {
+        fds.push(PollFd::new(fd, PollFlags::POLLIN));
+    }
+    match poll(&mut fds, PollTimeout::NONE) {
+        Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(fds
+        .get(1)
+        .and_then(PollFd::revents)
+        .is_some_and(|r| !r.is_empty()))
+}
+
+/// Waits until `out` may have room, or `incoming` (if any) holds bytes or has no writer
+/// left; whether `incoming` is ready. Windows cannot wait for room in a pipe: this waits
+/// up to a millisecond for `incoming`, and the caller tries its write again.
+#[cfg(windows)]
+fn wait_writable(
+    _out: BorrowedHandle<'_>,
+    incoming: Option<BorrowedHandle<'_>>,
+) -> io::Result<bool> {
+    let pause = std::time::Duration::from_millis(1);
+    match incoming {
+        Some(end) => Ok(os::wait_readable(&[end], Some(pause))?[0]),
+        None => {
+            std::thread::sleep(pause);
+            Ok(false)
+        }
+    }
 }
 
 fn one_way(only: &str) -> io::Error {
@@ -289,7 +334,7 @@ impl<T> fmt::Debug for Pipe<T> {
 
 impl<T> fmt::Debug for Connection<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let fd = |end: &Option<PrivateFd>| end.as_ref().map(AsRawFd::as_raw_fd);
+        let fd = |end: &Option<PrivateFd>| end.as_ref().map(|end| reduction::raw(end.as_handle()));
         f.debug_struct("Connection")
             .field("incoming", &fd(&self.incoming))
             .field("outgoing", &fd(&self.outgoing))
@@ -359,7 +404,7 @@ mod tests {
     fn a_torn_item_is_an_error_not_a_hang() {
         let (mut a, b) = Pipe::<Vec<u8>>::new().unwrap().split();
         let out = b.outgoing.as_ref().unwrap();
-        nix::unistd::write(out, &[200, 0, 0, 0, 1, 2]).unwrap(); // 200 bytes promised
+        os::write(out.as_handle(), &[200, 0, 0, 0, 1, 2]).unwrap(); // 200 bytes promised
         drop(b);
         assert_eq!(a.recv().unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
     }
