@@ -12,9 +12,13 @@
 //! name contains WORDS. After every run it checks (in /proc on Linux, with `ps` elsewhere)
 //! that the test process has no children left: everything was reaped.
 
+// On Windows the helpers of the Unix scenarios go unused.
+#![cfg_attr(windows, allow(dead_code, unused_imports))]
+
 use std::cell::RefCell;
 use std::fmt::{Debug, Display};
 use std::fs;
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
@@ -22,12 +26,16 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+#[cfg(unix)]
 use nix::errno::Errno;
+#[cfg(unix)]
 use nix::sys::signal::{SigHandler, Signal, kill, raise, signal};
+#[cfg(unix)]
 use nix::unistd::Pid;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use shared::pipe::{Connection, Pipe};
+#[cfg(unix)]
 use shared::pool::{Pool, PoolError};
 use shared::process::{
     Process, ProcessError, StartMethod, Target, get_start_method, set_start_method,
@@ -50,15 +58,11 @@ enum Runs {
 
 type Scenario = (&'static str, fn(StartMethod) -> Checked, Runs);
 
+/// The scenarios that run everywhere (on Windows under spawn alone).
 const SCENARIOS: &[Scenario] = &[
     (
         "join reports a child's panic",
         join_reports_a_panic,
-        Runs::Both,
-    ),
-    (
-        "join reports exit codes, signals and errors",
-        join_reports_other_ends,
         Runs::Both,
     ),
     (
@@ -74,6 +78,77 @@ const SCENARIOS: &[Scenario] = &[
     (
         "join_timeout(Duration::MAX) waits without limit",
         join_timeout_max_is_no_limit,
+        Runs::Both,
+    ),
+    (
+        "arguments are dropped once in each process: the parent's at start, the child's after",
+        arguments_are_dropped_once_in_each_process,
+        Runs::Both,
+    ),
+    (
+        "Value: 4 processes x 100 000 fetch_add end exact",
+        value_fetch_add_is_exact,
+        Runs::Both,
+    ),
+    (
+        "Array: elements updated from 5 processes",
+        array_updates,
+        Runs::Both,
+    ),
+    (
+        "Queue: 100 000 items in order, each once",
+        queue_carries_items_in_order,
+        Runs::Both,
+    ),
+    (
+        "Queue: a consumer started while the parent holds the sender sees the end",
+        queue_fork_trap,
+        Runs::Both,
+    ),
+    (
+        "Queue: several producers, big items",
+        queue_many_producers_big_items,
+        Runs::Both,
+    ),
+    (
+        "Queue: get_timeout tells empty from closed",
+        queue_empty_vs_closed,
+        Runs::Both,
+    ),
+    (
+        "Queue: 4 producers x 20 000 items of 1 B-200 KiB, whole, once, in order",
+        queue_four_producers_mixed_sizes,
+        Runs::Both,
+    ),
+    (
+        "Queue: 32 producers that write once and exit at once are never taken for dead",
+        queue_writers_that_exit_at_once,
+        Runs::Both,
+    ),
+    (
+        "Pipe: a round trip with a child",
+        pipe_round_trip,
+        Runs::Both,
+    ),
+    (
+        "Pipe: 1 MiB items both ways at once, whole, no deadlock",
+        pipe_megabytes_both_ways,
+        Runs::Both,
+    ),
+    (
+        "queues made and handed to children by four threads at once each see their end",
+        queues_from_many_threads,
+        Runs::Only(Spawn),
+    ),
+];
+
+/// The scenarios about what Windows lacks: fork, signals, descriptors by number, and (for
+/// now) the pool.
+#[cfg(unix)]
+const UNIX_SCENARIOS: &[Scenario] = &[
+    (
+        "join reports exit codes, signals and errors",
+        join_reports_other_ends,
         Runs::Both,
     ),
     (
@@ -100,11 +175,6 @@ const SCENARIOS: &[Scenario] = &[
         "a PrivateFd not handed over is dead in the child",
         private_fd_not_handed_over,
         Runs::Only(Fork),
-    ),
-    (
-        "arguments are dropped once in each process: the parent's at start, the child's after",
-        arguments_are_dropped_once_in_each_process,
-        Runs::Both,
     ),
     (
         "pool maps in order, any serde types",
@@ -152,49 +222,9 @@ const SCENARIOS: &[Scenario] = &[
         Runs::Both,
     ),
     (
-        "Value: 4 processes x 100 000 fetch_add end exact",
-        value_fetch_add_is_exact,
-        Runs::Both,
-    ),
-    (
-        "Array: elements updated from 5 processes",
-        array_updates,
-        Runs::Both,
-    ),
-    (
-        "Queue: 100 000 items in order, each once",
-        queue_carries_items_in_order,
-        Runs::Both,
-    ),
-    (
-        "Queue: a consumer started while the parent holds the sender sees the end",
-        queue_fork_trap,
-        Runs::Both,
-    ),
-    (
-        "Queue: several producers, big items",
-        queue_many_producers_big_items,
-        Runs::Both,
-    ),
-    (
         "Queue: an end reached through memory, not handed over, fails clearly",
         queue_end_not_handed_over,
         Runs::Only(Fork),
-    ),
-    (
-        "Queue: get_timeout tells empty from closed",
-        queue_empty_vs_closed,
-        Runs::Both,
-    ),
-    (
-        "Queue: 4 producers x 20 000 items of 1 B-200 KiB, whole, once, in order",
-        queue_four_producers_mixed_sizes,
-        Runs::Both,
-    ),
-    (
-        "Queue: 32 producers that write once and exit at once are never taken for dead",
-        queue_writers_that_exit_at_once,
-        Runs::Both,
     ),
     (
         "Queue: a producer killed mid-write is an error for all, not a hang",
@@ -202,18 +232,8 @@ const SCENARIOS: &[Scenario] = &[
         Runs::Both,
     ),
     (
-        "Pipe: a round trip with a child",
-        pipe_round_trip,
-        Runs::Both,
-    ),
-    (
         "Pipe: an end whose peer's process died reads closed",
         pipe_peer_died,
-        Runs::Both,
-    ),
-    (
-        "Pipe: 1 MiB items both ways at once, whole, no deadlock",
-        pipe_megabytes_both_ways,
         Runs::Both,
     ),
     (
@@ -246,12 +266,10 @@ const SCENARIOS: &[Scenario] = &[
         started_from_an_ended_thread,
         Runs::Only(Spawn),
     ),
-    (
-        "queues made and handed to children by four threads at once each see their end",
-        queues_from_many_threads,
-        Runs::Only(Spawn),
-    ),
 ];
+
+#[cfg(windows)]
+const UNIX_SCENARIOS: &[Scenario] = &[];
 
 fn main() -> ExitCode {
     shared::main_guard(); // a spawned child runs its target here, and exits
@@ -268,8 +286,10 @@ fn main() -> ExitCode {
         println!("only the scenarios whose name contains {only:?}");
     }
     let (mut passed, mut failed) = (0, 0);
-    for &(name, scenario, runs) in SCENARIOS.iter().filter(|s| s.0.contains(&only)) {
+    let all = SCENARIOS.iter().chain(UNIX_SCENARIOS);
+    for &(name, scenario, runs) in all.filter(|s| s.0.contains(&only)) {
         let methods = match runs {
+            Runs::Both if cfg!(windows) => vec![Some(Spawn)],
             Runs::Both => vec![Some(Fork), Some(Spawn)],
             Runs::Only(method) => vec![Some(method)],
             Runs::Once => vec![None],
@@ -340,6 +360,7 @@ where
 }
 
 /// `Pool::new_by`, its error as a message.
+#[cfg(unix)]
 fn pool(method: StartMethod, processes: usize) -> Result<Pool, String> {
     Pool::new_by(method, processes).or_message()
 }
@@ -378,7 +399,7 @@ fn processes() -> Vec<(u32, u32, String)> {
 }
 
 /// Every process as (pid, parent pid, state letter): from `ps` (macOS has no /proc).
-#[cfg(not(target_os = "linux"))]
+#[cfg(all(unix, not(target_os = "linux")))]
 fn processes() -> Vec<(u32, u32, String)> {
     let Ok(ps) = std::process::Command::new("ps")
         .args(["-A", "-o", "pid=,ppid=,stat="])
@@ -401,6 +422,37 @@ fn processes() -> Vec<(u32, u32, String)> {
         .collect()
 }
 
+/// Every process as (pid, parent pid, no state letter): a Toolhelp snapshot on Windows.
+#[cfg(windows)]
+fn processes() -> Vec<(u32, u32, String)> {
+    use windows_sys::Win32::Foundation::{CloseHandle, INVALID_HANDLE_VALUE};
+    use windows_sys::Win32::System::Diagnostics::ToolHelp::{
+        CreateToolhelp32Snapshot, PROCESSENTRY32W, Process32FirstW, Process32NextW,
+        TH32CS_SNAPPROCESS,
+    };
+    let mut found = Vec::new();
+    // SAFETY: a snapshot of every process; the handle is closed below.
+    let snapshot = unsafe { CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0) };
+    assert!(snapshot != INVALID_HANDLE_VALUE, "cannot list processes");
+    // SAFETY: all-zero is a valid value of this C struct; its size field is set next.
+    let mut entry: PROCESSENTRY32W = unsafe { std::mem::zeroed() };
+    entry.dwSize = size_of::<PROCESSENTRY32W>() as u32;
+    // SAFETY: `snapshot` is open and `entry` is a writable struct of the size it states.
+    let mut more = unsafe { Process32FirstW(snapshot, &mut entry) } != 0;
+    while more {
+        found.push((
+            entry.th32ProcessID,
+            entry.th32ParentProcessID,
+            String::new(),
+        ));
+        // SAFETY: as above.
+        more = unsafe { Process32NextW(snapshot, &mut entry) } != 0;
+    }
+    // SAFETY: the snapshot made above, closed once.
+    unsafe { CloseHandle(snapshot) };
+    found
+}
+
 /// The pids whose parent is this process.
 fn children() -> Vec<u32> {
     let me = std::process::id();
@@ -418,6 +470,7 @@ fn no_children_left() -> Checked {
 }
 
 /// Whether `pid` is running (not gone, not a zombie).
+#[cfg(unix)]
 fn running(pid: u32) -> bool {
     processes()
         .iter()
@@ -449,6 +502,7 @@ fn exit_3() {
     std::process::exit(3);
 }
 
+#[cfg(unix)]
 fn sigkill_myself() {
     let _ = raise(Signal::SIGKILL);
 }
@@ -457,6 +511,7 @@ fn no_such_file() -> Result<(), &'static str> {
     Err("no such file")
 }
 
+#[cfg(unix)]
 fn join_reports_other_ends(method: StartMethod) -> Checked {
     let exit = start(method, exit_3, ())?.join();
     check!(
@@ -539,6 +594,7 @@ fn exit_7() {
 /// With SIGCHLD ignored the kernel reaps children itself, so their exit status is gone:
 /// `join` returns the `waitpid` error (ECHILD), as the README says, rather than a made-up
 /// end or a hang.
+#[cfg(unix)]
 fn join_with_sigchld_ignored(method: StartMethod) -> Checked {
     // SAFETY: ignoring a signal installs no handler; the default is restored below.
     unsafe { signal(Signal::SIGCHLD, SigHandler::SigIgn) }.or_message()?;
@@ -558,6 +614,7 @@ fn join_with_sigchld_ignored(method: StartMethod) -> Checked {
 }
 
 /// In a child: starts a grandchild, tells its pid, and is SIGKILLed: no destructor runs.
+#[cfg(unix)]
 fn start_a_grandchild_then_die(method: String, grandchild: Value<u32>) -> Checked {
     let g = start(by_name(&method), sleep_a_minute, ())?;
     grandchild.set(g.pid());
@@ -567,6 +624,7 @@ fn start_a_grandchild_then_die(method: String, grandchild: Value<u32>) -> Checke
 }
 
 /// A child starts a grandchild, then is SIGKILLed: the grandchild dies by its PDEATHSIG.
+#[cfg(unix)]
 fn children_die_with_parent(method: StartMethod) -> Checked {
     let grandchild = Value::new(0u32).or_message()?;
     let args = (method.name().to_string(), grandchild.clone());
@@ -652,12 +710,14 @@ fn arguments_are_dropped_once_in_each_process(method: StartMethod) -> Checked {
 }
 
 /// Points this process's stdout at a pipe whose reader is already closed.
+#[cfg(unix)]
 fn close_my_stdout() {
     let (read, write) = nix::unistd::pipe().expect("pipe");
     drop(read);
     nix::unistd::dup2_stdout(&write).expect("dup2");
 }
 
+#[cfg(unix)]
 fn print_to_a_closed_stdout() -> Result<(), &'static str> {
     shared::closed_stdout::end_quietly();
     close_my_stdout();
@@ -665,6 +725,7 @@ fn print_to_a_closed_stdout() -> Result<(), &'static str> {
     Err("println! returned on a closed stdout")
 }
 
+#[cfg(unix)]
 fn write_to_another_broken_pipe() -> Checked {
     shared::closed_stdout::end_quietly();
     let (read, write) = nix::unistd::pipe().or_message()?;
@@ -675,6 +736,7 @@ fn write_to_another_broken_pipe() -> Checked {
     }
 }
 
+#[cfg(unix)]
 fn closed_stdout_ends_quietly(method: StartMethod) -> Checked {
     let printing = start(method, print_to_a_closed_stdout, ())?.join();
     check!(
@@ -699,6 +761,7 @@ fn print_a_line() {
 
 /// In a child whose stdout is closed: a grandchild that prints is killed by SIGPIPE, and
 /// joining it ends this child the same way.
+#[cfg(unix)]
 fn join_a_printer_with_stdout_closed(method: String) -> Checked {
     shared::closed_stdout::end_quietly();
     close_my_stdout();
@@ -706,6 +769,7 @@ fn join_a_printer_with_stdout_closed(method: String) -> Checked {
     Err(format!("join returned {:?}", printer.join()))
 }
 
+#[cfg(unix)]
 fn raise_sigpipe_with_stdout_open() {
     shared::closed_stdout::end_quietly();
     let _ = raise(Signal::SIGPIPE); // stdout is open: the handler returns
@@ -714,6 +778,7 @@ fn raise_sigpipe_with_stdout_open() {
     let _ = raise(Signal::SIGPIPE);
 }
 
+#[cfg(unix)]
 fn child_sigpipe_and_closed_stdout(method: StartMethod) -> Checked {
     // Our stdout closed: the child's SIGPIPE ends us as well, inside join.
     let args = (method.name().to_string(),);
@@ -744,6 +809,7 @@ fn child_sigpipe_and_closed_stdout(method: StartMethod) -> Checked {
 }
 
 /// In a forked child: the parent's pipe ends, by number, not handed over.
+#[cfg(unix)]
 fn use_the_parents_pipe(read: i32, write: i32) -> Checked {
     // SAFETY: a forked child has the parent's descriptor table: the numbers are open here
     // (revoked, not closed) for as long as the child runs.
@@ -762,6 +828,7 @@ fn use_the_parents_pipe(read: i32, write: i32) -> Checked {
 }
 
 /// Fork only: a spawned child has none of the parent's descriptors but its arguments'.
+#[cfg(unix)]
 fn private_fd_not_handed_over(method: StartMethod) -> Checked {
     use std::io::{Read, Write};
     let (read, write) = shared::process::pipe().or_message()?;
@@ -789,6 +856,7 @@ fn minus_one(n: i32) -> i32 {
     n - 1
 }
 
+#[cfg(unix)]
 fn pool_maps_in_order(method: StartMethod) -> Checked {
     let mut pool = pool(method, 4)?;
     let items: Vec<u64> = (0..100_003).collect();
@@ -829,6 +897,7 @@ fn my_pid(_: u32) -> u32 {
 
 /// The same workers serve every call (`pids` and the pids they report stay the same), and
 /// dropping the pool ends them: each pid is gone (ESRCH) once it returns.
+#[cfg(unix)]
 fn pool_keeps_its_workers(method: StartMethod) -> Checked {
     let mut pool = pool(method, 3)?;
     let pids = pool.pids();
@@ -875,6 +944,7 @@ fn pool_keeps_its_workers(method: StartMethod) -> Checked {
 }
 
 /// One worker is stuck on item 0 for a minute, another is SIGKILLed at item 500.
+#[cfg(unix)]
 fn stuck_at_0_killed_at_500(n: u32) -> u32 {
     if n == 0 {
         thread::sleep(Duration::from_secs(60));
@@ -885,6 +955,7 @@ fn stuck_at_0_killed_at_500(n: u32) -> u32 {
     n
 }
 
+#[cfg(unix)]
 fn pool_worker_sigkilled(method: StartMethod) -> Checked {
     let mut pool = pool(method, 4)?;
     let items: Vec<u32> = (0..1000).collect();
@@ -922,6 +993,7 @@ fn same_i32(n: i32) -> i32 {
     n
 }
 
+#[cfg(unix)]
 fn pool_worker_panic_and_abort(method: StartMethod) -> Checked {
     let mut pool = pool(method, 3)?;
     let pids = pool.pids();
@@ -985,6 +1057,7 @@ fn double(n: u32) -> u32 {
 
 /// `call` on a pool bounded by 200 ms gives `Timeout { limit: 200 ms }` well within 1 s,
 /// with every worker killed and reaped by then, and the pool broken after.
+#[cfg(unix)]
 fn times_out<R: Debug>(
     method: StartMethod,
     call: impl FnOnce(&mut Pool) -> Result<R, PoolError>,
@@ -1013,6 +1086,7 @@ fn times_out<R: Debug>(
     Ok(())
 }
 
+#[cfg(unix)]
 fn pool_timeout_kills_a_stuck_worker(method: StartMethod) -> Checked {
     let items: Vec<u32> = (0..1000).collect();
     // One worker stuck on item 600, the others done.
@@ -1039,6 +1113,7 @@ fn times_7(n: i32) -> i32 {
     n * 7
 }
 
+#[cfg(unix)]
 fn pool_timeout_max_is_no_limit(method: StartMethod) -> Checked {
     let mut unbounded = pool(method, 2)?.timeout(Duration::MAX);
     let out = unbounded.map(plus_one, &[1, 2, 3]).or_message()?;
@@ -1057,6 +1132,7 @@ fn label(name: String, n: usize, sep: char) -> String {
     format!("{name}{sep}{n}")
 }
 
+#[cfg(unix)]
 fn pool_starmap_and_apply(method: StartMethod) -> Checked {
     let mut pool = pool(method, 4)?;
     let pairs: Vec<(u64, u32)> = (0..10_007).map(|i| (i % 13, (i % 4) as u32)).collect();
@@ -1088,6 +1164,7 @@ fn panic_on_zero(n: i32) -> i32 {
     n
 }
 
+#[cfg(unix)]
 fn sigkill_in_apply(_: i32) -> i32 {
     let _ = raise(Signal::SIGKILL);
     0
@@ -1100,6 +1177,7 @@ fn abort_at_50(a: u32, b: u32) -> u32 {
     a + b
 }
 
+#[cfg(unix)]
 fn pool_apply_and_starmap_worker_dies(method: StartMethod) -> Checked {
     let mut pool = pool(method, 2)?;
     let applied = pool.apply(panic_on_zero, (0,));
@@ -1139,6 +1217,7 @@ fn pool_apply_and_starmap_worker_dies(method: StartMethod) -> Checked {
 }
 
 /// `f` over `items` on the pool, and wrapped in `Some`, agree with `f` here.
+#[cfg(unix)]
 fn same_here<R, F>(pool: &mut Pool, items: &[u32], f: F) -> Checked
 where
     R: PartialEq + Debug + Serialize + DeserializeOwned + 'static,
@@ -1156,6 +1235,7 @@ where
     Ok(())
 }
 
+#[cfg(unix)]
 fn pool_number_types(method: StartMethod) -> Checked {
     let mut pool = pool(method, 3)?;
     let items: Vec<u32> = (0..20_011).collect();
@@ -1309,6 +1389,7 @@ thread_local! {
     static IN_MEMORY: RefCell<Option<Sender<u8>>> = const { RefCell::new(None) };
 }
 
+#[cfg(unix)]
 fn put_through_memory() -> Checked {
     IN_MEMORY.with_borrow_mut(|tx| {
         let tx = tx.as_mut().ok_or("no sender in memory")?;
@@ -1317,6 +1398,7 @@ fn put_through_memory() -> Checked {
 }
 
 /// Fork only: a spawned child has none of the parent's memory.
+#[cfg(unix)]
 fn queue_end_not_handed_over(method: StartMethod) -> Checked {
     let (mut tx, mut rx) = Queue::<u8>::new().or_message()?.split();
     tx.put(&1).or_message()?; // buffered in the parent when the child forks
@@ -1446,6 +1528,7 @@ fn queue_writers_that_exit_at_once(method: StartMethod) -> Checked {
 }
 
 /// The state letter of `pid` in /proc/PID/stat (`R`, `S`, `Z`, ...).
+#[cfg(unix)]
 fn state(pid: u32) -> Option<char> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let rest = &stat[stat.rfind(')')? + 1..];
@@ -1466,6 +1549,7 @@ fn write_a_megabyte(mut tx: Sender<String>, writing: Value<u32>) -> std::io::Res
 /// and nobody reads yet, so its write waits holding the writers' lock). Another sender's
 /// flush fails naming it, even before it is reaped; the receiver gets the whole item
 /// before it, then an error, not a torn item and not a hang.
+#[cfg(unix)]
 fn queue_producer_killed_mid_write(method: StartMethod) -> Checked {
     let (tx, mut rx) = Queue::<String>::new().or_message()?.split();
     let mut other = tx.try_clone().or_message()?;
@@ -1527,12 +1611,14 @@ fn pipe_round_trip(method: StartMethod) -> Checked {
     child.join().or_message()
 }
 
+#[cfg(unix)]
 fn say_last_words(mut there: Connection<String>) -> std::io::Result<()> {
     there.send(&"last words".to_string())?;
     let _ = raise(Signal::SIGKILL);
     Ok(())
 }
 
+#[cfg(unix)]
 fn pipe_peer_died(method: StartMethod) -> Checked {
     let (mut here, there) = Pipe::<String>::new().or_message()?.split();
     let child = start(method, say_last_words, (there,))?;
@@ -1643,6 +1729,7 @@ fn set_to_7(v: Value<u32>) {
 /// arguments: elsewhere (postcard here, or a pool's items) they are refused. A pool whose
 /// call was refused that way still works, as does one whose results could not be decoded,
 /// and the handles are unharmed.
+#[cfg(unix)]
 fn handles_travel_only_as_arguments(method: StartMethod) -> Checked {
     let (tx, rx) = Queue::<u8>::new().or_message()?.split();
     let (here, there) = Pipe::<u8>::new().or_message()?.split();
@@ -1714,6 +1801,7 @@ fn handles_travel_only_as_arguments(method: StartMethod) -> Checked {
 
 /// A second thread that runs until told to stop: fork refuses at once (after its brief
 /// wait for a joined thread), spawn starts as usual; with one thread again, fork works.
+#[cfg(unix)]
 fn second_thread(method: StartMethod) -> Checked {
     let (stop, stopped) = mpsc::channel::<()>();
     let thread = thread::spawn(move || stopped.recv());
@@ -1737,6 +1825,7 @@ fn second_thread(method: StartMethod) -> Checked {
 /// Starting a thread, joining it, then forking at once, a thousand times: the joined
 /// thread may still be listed by the kernel for a moment, and `start` waits that out
 /// instead of refusing.
+#[cfg(unix)]
 fn fork_after_join(method: StartMethod) -> Checked {
     for round in 0..1000 {
         thread::spawn(nothing)
@@ -1752,6 +1841,7 @@ fn fork_after_join(method: StartMethod) -> Checked {
 /// This test run started again with the spawned-child argument, as someone other than
 /// `Process` might, given a start message with bad descriptors, or none: each is refused
 /// with a message and exit code 1 before any descriptor is adopted or any target runs.
+#[cfg(unix)]
 fn forged_start_messages(_: StartMethod) -> Checked {
     use std::io::Write;
     // The start message's shape: parent pid, executable id, quiet, entry offset,
@@ -1812,6 +1902,7 @@ fn forged_start_messages(_: StartMethod) -> Checked {
 /// Linux the kernel kills a child whose starting *thread* ends (`PR_SET_PDEATHSIG`), so
 /// this fails unless they were started from a thread that lasts. Once all are reaped, the
 /// process is back to one thread, and a fork is allowed again.
+#[cfg(unix)]
 fn started_from_an_ended_thread(method: StartMethod) -> Checked {
     let done = Value::<u32>::new(0).or_message()?;
     let given = done.clone();
@@ -1909,6 +2000,7 @@ fn check_started_by_spawn(expected: bool) -> Checked {
 /// `Process::start` and `Pool::new` take the method in force: `set_start_method`'s, else
 /// `SHARED_START_METHOD`'s. `set_start_method` cannot be undone, which changes nothing for
 /// the other scenarios: each names its method.
+#[cfg(unix)]
 fn method_in_force(_: StartMethod) -> Checked {
     const ENV: &str = shared::start_method::ENV;
     let before = std::env::var_os(ENV);
