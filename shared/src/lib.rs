@@ -12,12 +12,10 @@
 //!   methods, spawn or fork (`start_method`, with [`main_guard`], Python's
 //!   `if __name__ == '__main__':`). Its arguments travel by serde, the descriptors inside
 //!   them beside the bytes (`reduction`). With it go `private_fd` (the pipe ends a forked
-//!   child must not keep) and `os` (the calls Linux and macOS make differently).
+//!   child must not keep) and `os` (the calls Linux, macOS and Windows make differently).
 //!   Linux, macOS and Windows (spawn only there).
 //! - `pool`, `queue`, `pipe` and `shared_memory` are Python's `Pool`, `Queue`, `Pipe`,
-//!   `Value` and `Array` beside it; `queue` and `pipe` send items as `frames`. All but `pool`
-//!   run on Windows too; there `no_fork` stands in for `Pool`, with the same names and an
-//!   error that says so.
+//!   `Value` and `Array` beside it; `queue` and `pipe` send items as `frames`.
 //! - [`closed_stdout`]: one call at the top of `main` so that a program whose reader has
 //!   gone (`| head -1`) ends quietly, as `cat` does.
 
@@ -29,7 +27,6 @@ mod os;
 #[cfg(target_os = "linux")]
 mod parent_thread;
 pub mod pipe;
-#[cfg(unix)]
 pub mod pool;
 pub mod private_fd;
 pub mod process;
@@ -41,20 +38,8 @@ mod spawn_lock;
 pub mod start_method;
 
 pub use {
-    pipe::Pipe, process::Process, queue::Queue, shared_memory::Array, shared_memory::Value,
-    start_method::main_guard,
+    pipe::Pipe, pool::Pool, process::Process, queue::Queue, shared_memory::Array,
+    shared_memory::Value, start_method::main_guard,
 };
-
-#[cfg(unix)]
-pub use pool::Pool;
-
-#[cfg(not(unix))]
-pub mod no_fork;
-// Built for unit tests on Unix as well, so that its test runs where CI does.
-#[cfg(all(unix, test))]
-#[allow(dead_code)]
-mod no_fork;
-#[cfg(not(unix))]
-pub use no_fork::Pool;
 
 pub use thread_pool::ThreadPool;

@@ -102,17 +102,14 @@
 
 use std::fmt;
 use std::io;
-use std::os::fd::AsFd;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
-use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::frames::{Inbox, write_all_parts};
-use super::os::poll_timeout;
+use super::os;
 use super::process::{
     PrivateFd, Process, ProcessError, StartMethod, Target, get_start_method, pipe,
 };
@@ -430,21 +427,18 @@ impl Pool {
         let busy: Vec<usize> = (0..self.workers.len())
             .filter(|&i| self.workers[i].busy.is_some())
             .collect();
+        let ends: Vec<_> = busy
+            .iter()
+            .map(|&i| self.workers[i].results.as_handle())
+            .collect();
         loop {
-            let timeout = deadline.left()?.map_or(PollTimeout::NONE, poll_timeout);
-            let mut fds: Vec<PollFd<'_>> = busy
-                .iter()
-                .map(|&i| PollFd::new(self.workers[i].results.as_fd(), PollFlags::POLLIN))
-                .collect();
-            match poll(&mut fds, timeout) {
-                Ok(0) | Err(Errno::EINTR) => continue, // `left` says whether time is up
-                Ok(_) => {
-                    let ready = fds.iter().map(|fd| fd.any().unwrap_or(true));
-                    let ready = busy.iter().zip(ready).filter(|(_, r)| *r);
-                    return Ok(ready.map(|(&i, _)| i).collect());
-                }
-                Err(e) => return Err(io_error("waiting for results")(e.into())),
+            let ready = os::wait_readable(&ends, deadline.left()?)
+                .map_err(io_error("waiting for results"))?;
+            if ready.contains(&true) {
+                let ready = busy.iter().zip(ready).filter(|(_, r)| *r);
+                return Ok(ready.map(|(&i, _)| i).collect());
             }
+            // None yet: `deadline.left()` says whether time is up.
         }
     }
 
@@ -1101,6 +1095,7 @@ mod tests {
 
     // libtest's threads make a fork refuse, and its main has no `main_guard` for spawn;
     // tests/processes.rs runs pools for real.
+    #[cfg(unix)]
     #[test]
     fn a_pool_needs_a_single_threaded_caller_to_fork() {
         std::thread::scope(|s| {
@@ -1111,6 +1106,16 @@ mod tests {
                 "{err}"
             );
         });
+    }
+
+    #[cfg(windows)]
+    #[test]
+    fn a_pool_cannot_fork_on_windows() {
+        let err = Pool::new_by(StartMethod::Fork, 2).unwrap_err();
+        assert!(
+            matches!(err, PoolError::Start(ProcessError::Method(_))),
+            "{err}"
+        );
     }
 
     #[test]

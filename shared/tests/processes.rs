@@ -35,7 +35,6 @@ use nix::unistd::Pid;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use shared::pipe::{Connection, Pipe};
-#[cfg(unix)]
 use shared::pool::{Pool, PoolError};
 use shared::process::{
     Process, ProcessError, StartMethod, Target, get_start_method, set_start_method,
@@ -140,10 +139,34 @@ const SCENARIOS: &[Scenario] = &[
         queues_from_many_threads,
         Runs::Only(Spawn),
     ),
+    (
+        "pool maps in order, any serde types",
+        pool_maps_in_order,
+        Runs::Both,
+    ),
+    (
+        "pool timeout: a stuck worker is killed at once, the error names the limit",
+        pool_timeout_kills_a_stuck_worker,
+        Runs::Both,
+    ),
+    (
+        "pool timeout of Duration::MAX is no limit",
+        pool_timeout_max_is_no_limit,
+        Runs::Both,
+    ),
+    (
+        "pool starmap and apply unpack tuples, in order",
+        pool_starmap_and_apply,
+        Runs::Both,
+    ),
+    (
+        "pool results of every number type come back exact",
+        pool_number_types,
+        Runs::Both,
+    ),
 ];
 
-/// The scenarios about what Windows lacks: fork, signals, descriptors by number, and (for
-/// now) the pool.
+/// The scenarios about what Windows lacks: fork, signals and descriptors by number.
 #[cfg(unix)]
 const UNIX_SCENARIOS: &[Scenario] = &[
     (
@@ -177,11 +200,6 @@ const UNIX_SCENARIOS: &[Scenario] = &[
         Runs::Only(Fork),
     ),
     (
-        "pool maps in order, any serde types",
-        pool_maps_in_order,
-        Runs::Both,
-    ),
-    (
         "pool keeps its workers across calls; dropping it ends them",
         pool_keeps_its_workers,
         Runs::Both,
@@ -197,28 +215,8 @@ const UNIX_SCENARIOS: &[Scenario] = &[
         Runs::Both,
     ),
     (
-        "pool timeout: a stuck worker is killed at once, the error names the limit",
-        pool_timeout_kills_a_stuck_worker,
-        Runs::Both,
-    ),
-    (
-        "pool timeout of Duration::MAX is no limit",
-        pool_timeout_max_is_no_limit,
-        Runs::Both,
-    ),
-    (
-        "pool starmap and apply unpack tuples, in order",
-        pool_starmap_and_apply,
-        Runs::Both,
-    ),
-    (
         "pool worker dying in apply and in starmap is an error",
         pool_apply_and_starmap_worker_dies,
-        Runs::Both,
-    ),
-    (
-        "pool results of every number type come back exact",
-        pool_number_types,
         Runs::Both,
     ),
     (
@@ -360,7 +358,6 @@ where
 }
 
 /// `Pool::new_by`, its error as a message.
-#[cfg(unix)]
 fn pool(method: StartMethod, processes: usize) -> Result<Pool, String> {
     Pool::new_by(method, processes).or_message()
 }
@@ -856,7 +853,6 @@ fn minus_one(n: i32) -> i32 {
     n - 1
 }
 
-#[cfg(unix)]
 fn pool_maps_in_order(method: StartMethod) -> Checked {
     let mut pool = pool(method, 4)?;
     let items: Vec<u64> = (0..100_003).collect();
@@ -1057,7 +1053,6 @@ fn double(n: u32) -> u32 {
 
 /// `call` on a pool bounded by 200 ms gives `Timeout { limit: 200 ms }` well within 1 s,
 /// with every worker killed and reaped by then, and the pool broken after.
-#[cfg(unix)]
 fn times_out<R: Debug>(
     method: StartMethod,
     call: impl FnOnce(&mut Pool) -> Result<R, PoolError>,
@@ -1086,7 +1081,6 @@ fn times_out<R: Debug>(
     Ok(())
 }
 
-#[cfg(unix)]
 fn pool_timeout_kills_a_stuck_worker(method: StartMethod) -> Checked {
     let items: Vec<u32> = (0..1000).collect();
     // One worker stuck on item 600, the others done.
@@ -1113,7 +1107,6 @@ fn times_7(n: i32) -> i32 {
     n * 7
 }
 
-#[cfg(unix)]
 fn pool_timeout_max_is_no_limit(method: StartMethod) -> Checked {
     let mut unbounded = pool(method, 2)?.timeout(Duration::MAX);
     let out = unbounded.map(plus_one, &[1, 2, 3]).or_message()?;
@@ -1132,7 +1125,6 @@ fn label(name: String, n: usize, sep: char) -> String {
     format!("{name}{sep}{n}")
 }
 
-#[cfg(unix)]
 fn pool_starmap_and_apply(method: StartMethod) -> Checked {
     let mut pool = pool(method, 4)?;
     let pairs: Vec<(u64, u32)> = (0..10_007).map(|i| (i % 13, (i % 4) as u32)).collect();
@@ -1217,7 +1209,6 @@ fn pool_apply_and_starmap_worker_dies(method: StartMethod) -> Checked {
 }
 
 /// `f` over `items` on the pool, and wrapped in `Some`, agree with `f` here.
-#[cfg(unix)]
 fn same_here<R, F>(pool: &mut Pool, items: &[u32], f: F) -> Checked
 where
     R: PartialEq + Debug + Serialize + DeserializeOwned + 'static,
@@ -1235,7 +1226,6 @@ where
     Ok(())
 }
 
-#[cfg(unix)]
 fn pool_number_types(method: StartMethod) -> Checked {
     let mut pool = pool(method, 3)?;
     let items: Vec<u32> = (0..20_011).collect();

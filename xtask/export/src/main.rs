@@ -416,8 +416,9 @@ impl Workspace {
         let code = lex(&source).with_context(|| format!("reading {}", example.src.display()))?;
         let mut wanted = Vec::new();
         for first in shared_paths(&code) {
-            // Every module that provides the name, under any `#[cfg]`: `shared::Pool` is
-            // `pool::Pool` on Unix and `no_fork::Pool` elsewhere, and the copy keeps both.
+            // Every module that provides the name, under any `#[cfg]`: a name re-exported
+            // from one module on Unix and another elsewhere brings both, and the copy keeps
+            // both.
             let mut modules: Vec<String> = Vec::new();
             for item in &self.lib_items {
                 match &item.kind {
