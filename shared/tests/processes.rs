@@ -164,6 +164,11 @@ const SCENARIOS: &[Scenario] = &[
         pool_number_types,
         Runs::Both,
     ),
+    (
+        "children die with their parent (PDEATHSIG, a job object; not on macOS)",
+        children_die_with_parent,
+        Runs::Both,
+    ),
 ];
 
 /// The scenarios about what Windows lacks: fork, signals and descriptors by number.
@@ -177,11 +182,6 @@ const UNIX_SCENARIOS: &[Scenario] = &[
     (
         "with SIGCHLD ignored, join says the end is lost: the waitpid error",
         join_with_sigchld_ignored,
-        Runs::Both,
-    ),
-    (
-        "children die with their parent (PDEATHSIG; not on macOS)",
-        children_die_with_parent,
         Runs::Both,
     ),
     (
@@ -467,7 +467,6 @@ fn no_children_left() -> Checked {
 }
 
 /// Whether `pid` is running (not gone, not a zombie).
-#[cfg(unix)]
 fn running(pid: u32) -> bool {
     processes()
         .iter()
@@ -611,42 +610,48 @@ fn join_with_sigchld_ignored(method: StartMethod) -> Checked {
 }
 
 /// In a child: starts a grandchild, tells its pid, and is SIGKILLed: no destructor runs.
-#[cfg(unix)]
-fn start_a_grandchild_then_die(method: String, grandchild: Value<u32>) -> Checked {
+fn start_a_grandchild_then_wait(method: String, grandchild: Value<u32>) -> Checked {
     let g = start(by_name(&method), sleep_a_minute, ())?;
     grandchild.set(g.pid());
-    let _ = raise(Signal::SIGKILL);
-    drop(g); // never reached
+    thread::sleep(Duration::from_secs(60)); // killed long before
+    drop(g);
     Ok(())
 }
 
-/// A child starts a grandchild, then is SIGKILLed: the grandchild dies by its PDEATHSIG.
-#[cfg(unix)]
+/// A child starts a grandchild, then is killed: the grandchild dies with it (Linux: by its
+/// PDEATHSIG; Windows: by the child's job object, whose handle closes as the child dies).
 fn children_die_with_parent(method: StartMethod) -> Checked {
     let grandchild = Value::new(0u32).or_message()?;
     let args = (method.name().to_string(), grandchild.clone());
-    let end = start(method, start_a_grandchild_then_die, args)?.join();
+    let child = start(method, start_a_grandchild_then_wait, args)?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while grandchild.get() == 0 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(5));
+    }
+    let g = grandchild.get();
+    check!(g != 0, "the grandchild was not started");
+    child.kill().or_message()?;
+    let end = child.join();
     check!(
         matches!(end, Err(ProcessError::Killed { .. })),
         "child ended {end:?}"
     );
-    let g = grandchild.get();
-    check!(g != 0, "the grandchild was not started");
     let deadline = Instant::now() + Duration::from_secs(2);
     while running(g) && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(5));
     }
     if running(g) {
+        #[cfg(unix)]
         let _ = kill(Pid::from_raw(g as i32), Signal::SIGKILL);
         // macOS has no PDEATHSIG: the grandchild outlives its parent, as process.rs says.
-        if cfg!(not(target_os = "linux")) {
+        if cfg!(target_os = "macos") {
             return Ok(());
         }
         return Err(format!("grandchild {g} outlived its parent"));
     }
     check!(
-        cfg!(target_os = "linux"),
-        "the grandchild died with its parent, which process.rs says only Linux does"
+        !cfg!(target_os = "macos"),
+        "the grandchild died with its parent, which process.rs says macOS does not do"
     );
     Ok(())
 }
