@@ -248,7 +248,8 @@ pub fn write_all(fd: &PrivateFd, mut bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes `head` and then `tail` to `fd` whole, in as few `writev`s as the pipe takes: a
+/// Writes `head` and then `tail` to `fd` whole, in as few `writev`s as the pipe takes (on
+/// Windows, which has no `writev` for pipes, one write per part at least): a
 /// frame whose body lies elsewhere goes out without being copied next to its header.
 pub fn write_all_parts(fd: &PrivateFd, head: &[u8], tail: &[u8]) -> io::Result<()> {
     let mut parts = [IoSlice::new(head), IoSlice::new(tail)];

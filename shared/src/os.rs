@@ -448,7 +448,7 @@ pub fn wait_readable(
 /// A `poll(2)` timeout for `d`, rounded up to whole milliseconds so that a
 /// sub-millisecond wait does not become a busy loop.
 #[cfg(unix)]
-pub fn poll_timeout(d: std::time::Duration) -> nix::poll::PollTimeout {
+fn poll_timeout(d: std::time::Duration) -> nix::poll::PollTimeout {
     let ms = d.as_micros().div_ceil(1000);
     nix::poll::PollTimeout::try_from(ms).unwrap_or(nix::poll::PollTimeout::MAX)
 }

@@ -779,8 +779,8 @@ mod wire {
     }
 
     /// `n` zeros of type `T`, if it is a plain number. The memory is allocated zeroed
-    /// (`calloc`), so a large `Vec` is fresh pages the OS hands over zeroed: nothing is
-    /// written until the results are.
+    /// (`calloc` on Unix), so a large `Vec` is fresh pages the OS hands over zeroed:
+    /// nothing is written until the results are.
     fn plain_zeros<T: 'static>(n: usize) -> Option<Vec<T>> {
         if !is_plain::<T>() {
             return None;

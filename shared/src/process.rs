@@ -439,7 +439,8 @@ impl Drop for Process {
 fn status_pipe() -> Result<(PrivateFd, PrivateFd), ProcessError> {
     let (read, write) = pipe().map_err(os_error("pipe"))?;
     for end in [&read, &write] {
-        os::set_nonblocking(end.as_handle()).map_err(os_error("fcntl"))?;
+        os::set_nonblocking(end.as_handle())
+            .map_err(os_error("making the status pipe nonblocking"))?;
     }
     Ok((read, write))
 }
