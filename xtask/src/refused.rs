@@ -6,8 +6,9 @@
 //! between compiler versions): each `.error` line must be a line of rustc's output (leading
 //! and trailing spaces aside), in that order; `error[E0373]: closure may outlive ...` is
 //! typically the one. Each program is compiled as the workspace's crates are: the same
-//! edition, the workspace's `[workspace.lints.rust]` levels, and (for the asyncio chapter)
-//! the workspace's own build of tokio.
+//! edition, the workspace's `[workspace.lints.rust]` levels, and the workspace's own builds
+//! of the crates a chapter's programs use (`shared` for the multiprocessing chapter, tokio
+//! for the asyncio chapter).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -18,7 +19,8 @@ use std::process::Command;
 type Uses = Option<(&'static str, &'static [&'static str])>;
 
 /// The chapters' folders of refused programs, and what their programs may use.
-const FOLDERS: [(&str, Uses); 2] = [
+const FOLDERS: [(&str, Uses); 3] = [
+    ("multiprocess/refused", Some(("multiprocess", &["anyhow", "shared"]))),
     ("multithread/refused", None),
     ("async/refused", Some(("async", &["tokio"]))),
 ];
@@ -142,17 +144,22 @@ fn extern_flags(package: &str, crates: &[&str]) -> Vec<String> {
     flags
 }
 
-/// Compiles `program` as far as rustc's checks go (no code is generated), with `flags`;
-/// whether it compiled, and rustc's standard error.
+/// Compiles `program` with `flags`, first as `cargo check` does (no code generated) and,
+/// if that passes, as `cargo build` does: some refusals come only then, such as a `const`
+/// assertion in a generic function, which is evaluated for each type it is used with.
+/// Whether it compiled, and rustc's standard error.
 fn compile(program: &Path, flags: &[String], scratch: &Path) -> (bool, String) {
+    let checked = rustc(program, "--emit=metadata", flags, scratch);
+    if !checked.0 {
+        return checked;
+    }
+    rustc(program, "--emit=link", flags, scratch)
+}
+
+/// rustc run on `program` with `emit` and `flags`: whether it compiled, and its stderr.
+fn rustc(program: &Path, emit: &str, flags: &[String], scratch: &Path) -> (bool, String) {
     let output = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string()))
-        .args([
-            "--edition",
-            EDITION,
-            "--crate-type",
-            "bin",
-            "--emit=metadata",
-        ])
+        .args(["--edition", EDITION, "--crate-type", "bin", emit])
         .args(["--color", "never"])
         .args(flags)
         .arg("--out-dir")

@@ -1,0 +1,24 @@
+// 进程间通信 with a pipe, keeping the child's end in the parent too, as Python's parent
+// does under fork. Refused: `Process::start` takes the end by value, so the parent no
+// longer has it, and the pipe closes when the parent drops its own end.
+use shared::Process;
+use shared::pipe::{Connection, Pipe};
+
+fn main() -> anyhow::Result<()> {
+    shared::main_guard();
+    let (mut parent_conn, child_conn) = Pipe::new()?.split();
+    let p = Process::start(squarer, (child_conn,))?;
+    parent_conn.send(&3)?;
+    println!("got back {:?}", parent_conn.recv()?);
+    drop(child_conn);
+    drop(parent_conn);
+    p.join()?;
+    Ok(())
+}
+
+fn squarer(mut conn: Connection<i32>) -> std::io::Result<()> {
+    while let Some(n) = conn.recv()? {
+        conn.send(&(n * n))?;
+    }
+    Ok(())
+}
