@@ -20,7 +20,10 @@ type Uses = Option<(&'static str, &'static [&'static str])>;
 
 /// The chapters' folders of refused programs, and what their programs may use.
 const FOLDERS: [(&str, Uses); 3] = [
-    ("multiprocess/refused", Some(("multiprocess", &["anyhow", "shared"]))),
+    (
+        "multiprocess/refused",
+        Some(("multiprocess", &["anyhow", "shared"])),
+    ),
     ("multithread/refused", None),
     ("async/refused", Some(("async", &["tokio"]))),
 ];
