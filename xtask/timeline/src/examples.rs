@@ -18,7 +18,13 @@ use xtask::verify::{self, Bin};
 /// The examples drawn again under the spawn start method, as `spawn/NAME` from their
 /// catalogue case `NAME/spawn` (`SHARED_START_METHOD=spawn`): each child is the program
 /// started anew, where fork's children are copies of the parent.
-pub const SPAWN_PICTURES: [&str; 2] = ["process_basic", "process_pool"];
+pub const SPAWN_PICTURES: [&str; 5] = [
+    "process_basic",
+    "process_pool",
+    "shared_memory",
+    "process_queue",
+    "process_pipe",
+];
 
 /// One example's trace, and what was checked.
 pub struct Report {
