@@ -1,6 +1,6 @@
-// 进程间通信 with a pipe, keeping the child's end in the parent too, as Python's parent
-// does under fork. Refused: `Process::start` takes the end by value, so the parent no
-// longer has it, and the pipe closes when the parent drops its own end.
+// 进程间通信 with a pipe, the child's end still used in the parent after it is handed
+// over, as Python's parent keeps it. Refused: `Process::start` takes the end by value, so
+// only the child has it, and when the child ends the parent's `recv` returns `None`.
 use shared::Process;
 use shared::pipe::{Connection, Pipe};
 

@@ -1,6 +1,6 @@
 //! The book's sources, checked without building it: both languages list the same pages,
 //! every `{{#include}}` and every relative link or picture resolves, and each book includes
-//! every threading example and every refused program. (`.ci/run` also builds both books
+//! every example and every refused program. (`.ci/run` also builds both books
 //! with mdbook, and fails on any error or warning it prints.)
 
 use std::fs;
@@ -15,7 +15,9 @@ const BOOKS: [&str; 2] = ["book/en", "book/zh"];
 const PICTURES: (&str, &str) = ("timeline", "docs/timeline");
 
 /// The folders whose every file a book must include: the chapters written so far.
-const INCLUDED: [(&str, &str); 5] = [
+const INCLUDED: [(&str, &str); 7] = [
+    ("multiprocess/src/bin", "rs"),
+    ("multiprocess/refused", ""),
     ("multithread/src/bin", "rs"),
     ("multithread/refused", ""),
     ("multithread/loom/tests", "rs"),

@@ -1,18 +1,11 @@
-//! 进程间通信 (communication between processes) with a pipe. The tutorial says
-//! "可以使用Queue, Pipe等方法进行进程间通信" ("use Queue, Pipe and so on") but shows only
-//! the queue; this is the pipe. The parent sends 1, 2 and 3 to a child, which sends back
-//! each square; then the parent closes its end, the child's `recv` sees it, and both end.
+//! 进程间通信 (communication between processes) with a pipe, which the tutorial names but
+//! does not show: the parent sends 1, 2 and 3 to a child, which sends back each square;
+//! then the parent closes its end, the child's `recv` sees it, and both end.
 //!
 //! Python's `parent_conn, child_conn = multiprocessing.Pipe()` becomes
-//! [`shared::Pipe`]`::new()?.split()`: two connected ends that each `send` and `recv` any
-//! serde type, the child's end handed over as its argument (Python's `args=`);
-//! `shared::main_guard()` is Python's `if __name__ == '__main__':`. The same
-//! program in Python 3.11 on Linux prints the three `Sent` lines and then hangs: with the
-//! `fork` start method (Linux's default before Python 3.14) the child inherits a copy of
-//! the parent's end as well, so the parent's `close()` does not close the pipe and the
-//! child's `recv()` never raises `EOFError`; the child would have to close its copy by
-//! hand. Here an end is open only in the process it was handed to, so the child's `recv`
-//! returns `None` as soon as the parent drops its end.
+//! [`shared::Pipe`]`::new()?.split()`: two ends that each `send` and `recv` any serde type,
+//! the child's end handed over as its argument (Python's `args=`).
+//! `shared::main_guard()` is Python's `if __name__ == '__main__':`.
 //!
 //! Run: `cargo run -p multiprocess --bin process_pipe`
 //!

@@ -1,18 +1,11 @@
 //! 进程间通信 (communication between processes): a producer process puts five items on a
 //! queue, then a consumer process takes them off.
 //!
-//! Python's `multiprocessing.Queue` becomes [`shared::Queue`], a pipe split into a
-//! `Sender` and a `Receiver`, each handed to its process as its argument (Python's
-//! `args=`); `shared::main_guard()` is Python's `if __name__ == '__main__':`. The Python
-//! consumer loops `while not q.empty()`, which works here only because the producer is
-//! joined before the consumer starts: a process that has put items on a queue does not
-//! end until its feeder thread has written them all to the pipe, so `empty()` is true
-//! only once all five are consumed (100 of 100 runs here). Start both processes before
-//! joining either, and the consumer usually finds the queue empty before the first `put`
-//! and stops at once (14 of 20 runs here), leaving every item unconsumed in the queue.
-//! The Rust consumer stops when `get` returns `None`, which happens only once every sender
-//! is gone, i.e. the producer is done, however the two overlap. (`None` does come:
-//! `start` moves each end out of the parent, so the producer holds the only sender.)
+//! Python's `multiprocessing.Queue` becomes [`shared::Queue`], split into a `Sender` and a
+//! `Receiver`, each handed to its process as its argument (Python's `args=`). The consumer
+//! stops when `get` returns `None`, once the producer has closed its end, where the
+//! Python loops `while not q.empty()`. `shared::main_guard()` is Python's
+//! `if __name__ == '__main__':`.
 //!
 //! Run: `cargo run -p multiprocess --bin process_queue`
 //!

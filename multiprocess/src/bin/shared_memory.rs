@@ -1,15 +1,9 @@
 //! 共享内存 (shared memory): five processes add to a shared number and a shared array.
 //!
-//! Python's `Value('i', 0)` and `Array('i', [1, 2, 3, 4, 5])` become
-//! [`shared::Value`] and [`shared::Array`] of `i32`: atomics in a shared-memory object,
-//! which each child maps again when its handle arrives as an argument (a clone is another
-//! handle to the same memory), so all of them see the same numbers. The
-//! Python worker's `shared_num.value += num` (and `shared_arr[i] += num`) is a read and
-//! then a write, and two processes that both read before either writes lose an update
-//! (CPython bpo-16998): the snippet's five quick updates rarely collide, but four
-//! processes adding 1 a hundred thousand times each reached 208 013, not 400 000, here.
-//! `fetch_add` is one atomic operation, so the total is always right.
-//! `shared::main_guard()` is Python's `if __name__ == '__main__':`.
+//! Python's `Value('i', 0)` and `Array('i', [1, 2, 3, 4, 5])` become [`shared::Value`] and
+//! [`shared::Array`] of `i32`, and `shared_num.value += num` becomes `fetch_add`, one
+//! atomic step, so no update is lost. `shared::main_guard()` is Python's
+//! `if __name__ == '__main__':`.
 //!
 //! Run: `cargo run -p multiprocess --bin shared_memory`
 //!
