@@ -16,10 +16,7 @@
 //!   Linux, macOS and Windows (spawn only there).
 //! - `pool`, `queue`, `pipe` and `shared_memory` are Python's `Pool`, `Queue`, `Pipe`,
 //!   `Value` and `Array` beside it; `queue` and `pipe` send items as `frames`.
-//! - [`closed_stdout`]: one call at the top of `main` so that a program whose reader has
-//!   gone (`| head -1`) ends quietly, as `cat` does.
 
-pub mod closed_stdout;
 pub mod thread_pool;
 
 pub mod frames;

@@ -6,7 +6,7 @@
 //! # Copying it
 //!
 //! Copy `os.rs`, `parent_thread.rs`, `spawn_lock.rs`, `process.rs`, `start_method.rs`,
-//! `reduction.rs`, `private_fd.rs` and `closed_stdout.rs` into one folder of your crate, as
+//! `reduction.rs` and `private_fd.rs` into one folder of your crate, as
 //! sibling modules (they reach each other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml
@@ -365,20 +365,6 @@ pub fn spawn(
     Ok((command.spawn()?, None))
 }
 
-/// Whether this process's stdout is a pipe or socket no one reads any more (Linux reports
-/// `POLLERR`, macOS `POLLHUP`).
-#[cfg(unix)]
-pub fn stdout_is_closed() -> bool {
-    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-    use std::os::fd::AsFd;
-    let stdout = io::stdout();
-    let mut fds = [PollFd::new(stdout.as_fd(), PollFlags::POLLOUT)];
-    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(1))
-        && fds[0]
-            .revents()
-            .is_some_and(|r| r.intersects(PollFlags::POLLERR | PollFlags::POLLHUP))
-}
-
 /// What ended a child: a signal. On Windows, which has no signals, the two a parent sends
 /// (`terminate` and `kill`) are told apart by the exit code they leave.
 #[cfg(unix)]
@@ -398,15 +384,6 @@ pub fn end_of(status: std::process::ExitStatus) -> Result<i32, Signal> {
     match status.signal() {
         Some(signal) => Err(Signal::try_from(signal).unwrap_or(Signal::SIGKILL)),
         None => Ok(status.code().unwrap_or(-1)),
-    }
-}
-
-/// When a child was ended by SIGPIPE and this process's stdout is gone as well: ends this
-/// process the same way, as a write to stdout would (see `closed_stdout`).
-#[cfg(unix)]
-pub fn pass_on_sigpipe(signal: Signal) {
-    if signal == Signal::SIGPIPE && stdout_is_closed() {
-        let _ = nix::sys::signal::raise(Signal::SIGPIPE);
     }
 }
 
@@ -699,10 +676,6 @@ pub fn end_of(status: std::process::ExitStatus) -> Result<i32, Signal> {
         None => Ok(code),
     }
 }
-
-/// On Unix, passes on a child's SIGPIPE; Windows has no signals.
-#[cfg(windows)]
-pub fn pass_on_sigpipe(_signal: Signal) {}
 
 /// Makes reads and writes of the pipe end `handle` return at once rather than wait
 /// (`PIPE_NOWAIT`): a write that finds too little room writes nothing.

@@ -43,8 +43,7 @@
 //! # Copying it
 //!
 //! Copy `pool.rs`, `shared_memory.rs`, `frames.rs`, `process.rs`, `start_method.rs`,
-//! `reduction.rs`, `private_fd.rs`, `os.rs`, `parent_thread.rs`, `spawn_lock.rs` and
-//! `closed_stdout.rs` into one folder of your crate, as sibling modules (they reach each
+//! `reduction.rs`, `private_fd.rs`, `os.rs`, `parent_thread.rs` and `spawn_lock.rs` into one folder of your crate, as sibling modules (they reach each
 //! other through `super::`), and add to `Cargo.toml`:
 //!
 //! ```toml

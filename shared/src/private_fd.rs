@@ -26,7 +26,7 @@
 //! # Copying it
 //!
 //! Copy `private_fd.rs`, `process.rs`, `start_method.rs`, `reduction.rs`, `os.rs`,
-//! `parent_thread.rs`, `spawn_lock.rs` and `closed_stdout.rs` into one folder of your
+//! `parent_thread.rs` and `spawn_lock.rs` into one folder of your
 //! crate, as sibling modules (they reach each other through `super::`), and add to
 //! `Cargo.toml`:
 //!

@@ -32,7 +32,7 @@
 //! # Copying it
 //!
 //! Copy `process.rs`, `start_method.rs`, `reduction.rs`, `private_fd.rs`, `os.rs`,
-//! `parent_thread.rs`, `spawn_lock.rs` and `closed_stdout.rs` into one folder of your
+//! `parent_thread.rs` and `spawn_lock.rs` into one folder of your
 //! crate, as sibling modules (they reach each other through `super::`), and add to
 //! `Cargo.toml`:
 //!
@@ -311,9 +311,6 @@ impl Process {
     /// normally, else the panic, the returned error, the exit code or the signal.
     pub fn join(mut self) -> Result<(), ProcessError> {
         let end = self.wait(true)?.expect("a blocking wait returns an end");
-        if let End::Killed(signal) = end {
-            os::pass_on_sigpipe(signal);
-        }
         self.outcome(end)
     }
 

@@ -16,7 +16,7 @@
 //! # Copying it
 //!
 //! Copy `start_method.rs`, `process.rs`, `reduction.rs`, `private_fd.rs`, `os.rs`,
-//! `parent_thread.rs`, `spawn_lock.rs` and `closed_stdout.rs` into one folder of your
+//! `parent_thread.rs` and `spawn_lock.rs` into one folder of your
 //! crate, as sibling modules (they reach each other through `super::`), and add to
 //! `Cargo.toml`:
 //!
@@ -56,7 +56,6 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use super::closed_stdout;
 use super::os;
 use super::private_fd::PrivateFd;
 use super::process::{FAILED, ProcessError, run_target};
@@ -193,10 +192,9 @@ pub(super) fn address_at(offset: u64) -> usize {
 pub(super) type Entry = fn(&[u8], Vec<OwnedHandle>) -> Option<String>;
 
 /// What the parent sends a spawned child on its standard input: the parent's pid, its
-/// executable's [`ExeId`], whether it called `closed_stdout::end_quietly`, the
-/// [`offset_of`] the entry function, the descriptors the child inherits (in the order the
+/// executable's [`ExeId`], the [`offset_of`] the entry function, the descriptors the child inherits (in the order the
 /// arguments name them; the status pipe's write end last), and the encoded arguments.
-type Wire = (u32, Option<ExeId>, bool, u64, Vec<RawHandle>, Vec<u8>);
+type Wire = (u32, Option<ExeId>, u64, Vec<RawHandle>, Vec<u8>);
 
 /// Starts this program again as a child that runs `entry(args)`, handing it `fds` and
 /// the status pipe's write end; the child, and what must be held while it runs.
@@ -233,7 +231,6 @@ pub(super) fn spawn(
             let wire: Wire = (
                 std::process::id(),
                 *exe,
-                closed_stdout::is_on(),
                 offset_of(entry as usize),
                 theirs,
                 args.to_vec(),
@@ -261,7 +258,7 @@ fn run_spawned_child() -> i32 {
         eprintln!("spawned child: could not read what to run from the parent: {e}");
         return FAILED;
     }
-    let (parent, exe, quiet, entry, fds, args): Wire = match postcard::from_bytes(&bytes) {
+    let (parent, exe, entry, fds, args): Wire = match postcard::from_bytes(&bytes) {
         Ok(wire) => wire,
         Err(e) => {
             eprintln!(
@@ -301,9 +298,6 @@ fn run_spawned_child() -> i32 {
                    the target the parent named cannot be found in it";
         let _ = os::write(status.as_handle(), why.as_bytes());
         return FAILED;
-    }
-    if quiet {
-        closed_stdout::end_quietly();
     }
     // SAFETY: `entry` is the address of an `Entry` function in the parent's program,
     // moved by the distance between the two processes' `main_guard`s: this process runs

@@ -28,7 +28,6 @@ use std::time::Duration;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    shared::closed_stdout::end_quietly();
     let mut tasks = Vec::new();
     for i in 0..5 {
         let task = tokio::spawn(worker(i));

@@ -22,7 +22,6 @@ use std::time::Duration;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    shared::closed_stdout::end_quietly();
     let ticker = tokio::spawn(async {
         for i in 1..=3 {
             tokio::time::sleep(Duration::from_millis(250)).await;

@@ -18,7 +18,6 @@ use std::time::Duration;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    shared::closed_stdout::end_quietly();
     let task = tokio::spawn(worker());
     tokio::time::sleep(Duration::from_millis(100)).await;
     task.abort();

@@ -27,7 +27,6 @@ use reqwest::{Client, Url};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
-    shared::closed_stdout::end_quietly();
     let urls = urls()?;
     // One client for every request (its connections are reused), with timeouts so that a
     // dead host cannot hang the run.

@@ -29,7 +29,6 @@ use tokio::task::JoinSet;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    shared::closed_stdout::end_quietly();
     let mut tasks = JoinSet::new();
     for i in 0..5 {
         tasks.spawn(worker(i));

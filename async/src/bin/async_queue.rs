@@ -29,7 +29,6 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    shared::closed_stdout::end_quietly();
     let (tx, rx) = unbounded_channel();
     let producer_task = tokio::spawn(producer(tx));
     let consumer_task = tokio::spawn(consumer(rx));

@@ -30,7 +30,6 @@ use tokio::sync::Semaphore;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    shared::closed_stdout::end_quietly();
     // At most two workers at once.
     let semaphore = Arc::new(Semaphore::new(2));
     let tasks: Vec<_> = (0..5)

@@ -20,7 +20,6 @@ use tokio::time::timeout;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    shared::closed_stdout::end_quietly();
     let limit = Duration::from_millis(500);
     match timeout(limit, worker()).await {
         Ok(()) => println!("Worker finished in time"),

@@ -20,7 +20,6 @@ use tokio::sync::Mutex;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    shared::closed_stdout::end_quietly();
     let counter = Arc::new(Mutex::new(0));
     let tasks: Vec<_> = (0..5)
         .map(|_| tokio::spawn(add_one(Arc::clone(&counter))))

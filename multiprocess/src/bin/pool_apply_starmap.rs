@@ -25,7 +25,6 @@ use shared::Pool;
 
 fn main() -> anyhow::Result<()> {
     shared::main_guard();
-    shared::closed_stdout::end_quietly();
     let mut p = Pool::new(4)?;
     println!("{}", p.apply(square, (7,))?);
     println!("{:?}", p.starmap(power, &[(2, 3), (3, 2), (10, 3)])?);

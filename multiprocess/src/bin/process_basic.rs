@@ -31,7 +31,6 @@ use shared::Process;
 
 fn main() -> anyhow::Result<()> {
     shared::main_guard();
-    shared::closed_stdout::end_quietly();
     let mut processes = Vec::new();
     for i in 0..5 {
         let p = Process::start(worker, (i,))?;

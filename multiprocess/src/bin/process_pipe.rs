@@ -27,7 +27,6 @@ use shared::pipe::{Connection, Pipe};
 
 fn main() -> anyhow::Result<()> {
     shared::main_guard();
-    shared::closed_stdout::end_quietly();
     let (mut parent_conn, child_conn) = Pipe::new().context("opening the pipe")?.split();
     let p = Process::start(squarer, (child_conn,))?;
     for n in 1..=3 {

@@ -26,7 +26,6 @@ use shared::Pool;
 
 fn main() -> anyhow::Result<()> {
     shared::main_guard();
-    shared::closed_stdout::end_quietly();
     let mut p = Pool::new(4)?;
     let results = p.map(square, &[1, 2, 3, 4, 5])?;
     println!("{results:?}");

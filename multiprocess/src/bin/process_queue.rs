@@ -32,7 +32,6 @@ use shared::queue::{Queue, Receiver, Sender};
 
 fn main() -> anyhow::Result<()> {
     shared::main_guard();
-    shared::closed_stdout::end_quietly();
     let (tx, rx) = Queue::new().context("opening the queue")?.split();
     let p1 = Process::start(producer, (tx,))?;
     p1.join()?;

@@ -19,7 +19,6 @@ use shared::{Array, Process, Value};
 
 fn main() -> anyhow::Result<()> {
     shared::main_guard();
-    shared::closed_stdout::end_quietly();
     let shared_num = Value::new(0).context("mapping the shared number")?;
     let shared_arr = Array::new([1, 2, 3, 4, 5]).context("mapping the shared array")?;
     let mut processes = Vec::new();

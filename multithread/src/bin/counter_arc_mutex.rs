@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 fn main() {
-    shared::closed_stdout::end_quietly();
     let counter = Arc::new(Mutex::new(0));
     let mut threads = Vec::new();
     for _ in 0..1000 {

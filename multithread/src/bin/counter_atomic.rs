@@ -17,7 +17,6 @@ use std::thread;
 static COUNTER: AtomicI32 = AtomicI32::new(0);
 
 fn main() {
-    shared::closed_stdout::end_quietly();
     let mut threads = Vec::new();
     for _ in 0..1000 {
         threads.push(thread::spawn(|| COUNTER.fetch_add(1, Ordering::Relaxed)));

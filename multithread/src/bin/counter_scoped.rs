@@ -15,7 +15,6 @@ use std::sync::Mutex;
 use std::thread;
 
 fn main() {
-    shared::closed_stdout::end_quietly();
     let counter = Mutex::new(0);
     thread::scope(|s| {
         let threads: Vec<_> = (0..1000)

@@ -18,7 +18,6 @@ use std::thread;
 static COUNTER: Mutex<i32> = Mutex::new(0);
 
 fn main() {
-    shared::closed_stdout::end_quietly();
     let mut threads = Vec::new();
     for _ in 0..1000 {
         let t = thread::spawn(increment_counter);

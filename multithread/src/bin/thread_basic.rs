@@ -20,7 +20,6 @@
 use std::thread;
 
 fn main() {
-    shared::closed_stdout::end_quietly();
     let mut threads = Vec::new();
     for i in 0..5 {
         let t = thread::spawn(move || worker(i));

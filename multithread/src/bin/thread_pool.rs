@@ -16,7 +16,6 @@
 use shared::ThreadPool;
 
 fn main() {
-    shared::closed_stdout::end_quietly();
     let results = {
         let executor = ThreadPool::new(4);
         executor.map(square, [1, 2, 3, 4, 5])

@@ -29,7 +29,6 @@ use std::thread;
 use crossbeam_channel::{Receiver, Sender, unbounded};
 
 fn main() {
-    shared::closed_stdout::end_quietly();
     let (tx, rx) = unbounded();
     let t1 = thread::spawn(move || producer(tx));
     let t2 = thread::spawn(move || consumer(rx));

@@ -25,7 +25,6 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread;
 
 fn main() {
-    shared::closed_stdout::end_quietly();
     let (tx, rx) = channel();
     let t1 = thread::spawn(move || producer(tx));
     let t2 = thread::spawn(move || consumer(rx));

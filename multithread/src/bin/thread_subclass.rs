@@ -20,7 +20,6 @@
 use std::thread::{self, JoinHandle};
 
 fn main() {
-    shared::closed_stdout::end_quietly();
     let mut threads = Vec::new();
     for i in 0..5 {
         let t = MyThread::new(i).start();
