@@ -5,7 +5,8 @@
 //! - the tables: as many, in the same order, each with as many columns and rows, and
 //!   row by row the same key: the `code` of the first cell that has any (a binary, a
 //!   module), or else the row's numbers (a benchmark row), plus every `cargo` command
-//!   and link target in the row;
+//!   and link target in the row (a link to the Chinese book or README counts as the same
+//!   link to the English one);
 //! - the commands: every line of every fenced block (less its `# comment`), in order, and
 //!   every inline `cargo …` command of the text;
 //! - the images, by target.
@@ -92,7 +93,7 @@ fn outline(text: &str) -> Outline {
             Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. })
                 if cell.is_some() =>
             {
-                cell.expect("checked").targets.push(dest_url.to_string());
+                cell.expect("checked").targets.push(in_english(&dest_url));
             }
             Event::Start(Tag::Image { dest_url, .. }) if table.is_none() => {
                 outline.images.push(dest_url.to_string());
@@ -127,6 +128,13 @@ fn outline(text: &str) -> Outline {
         }
     }
     outline
+}
+
+/// A link's target, with a Chinese book page or README named by its English twin.
+fn in_english(target: &str) -> String {
+    target
+        .replacen("book/zh/", "book/en/", 1)
+        .replace(".zh-CN.md", ".md")
 }
 
 /// What identifies a row in either language; see the module docs.
@@ -290,12 +298,86 @@ mod tests {
         assert!(found.is_empty(), "{}", found.join("\n\n"));
     }
 
+    /// `(example, page)` for each `src/bin/EXAMPLE.rs` a page of `book/LANG/src` includes,
+    /// the page relative to that folder.
+    fn included_examples(lang: &str) -> Vec<(String, String)> {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../book/{lang}/src"));
+        let mut found = Vec::new();
+        for chapter in fs::read_dir(&src).unwrap().flatten() {
+            let Ok(pages) = fs::read_dir(chapter.path()) else {
+                continue; // a page at the top, such as the introduction
+            };
+            for page in pages.flatten() {
+                let text = fs::read_to_string(page.path()).unwrap();
+                let name = page
+                    .path()
+                    .strip_prefix(&src)
+                    .unwrap()
+                    .display()
+                    .to_string();
+                for (at, _) in text.match_indices("/src/bin/") {
+                    let example = &text[at + "/src/bin/".len()..];
+                    let example = &example[..example.find(".rs").unwrap()];
+                    found.push((example.to_string(), name.clone()));
+                }
+            }
+        }
+        found
+    }
+
+    /// What the examples table of `readme` lacks: a row for each example in `included`,
+    /// linking the page of `book/LANG/src` that includes it.
+    fn unlinked(readme: &str, lang: &str, included: &[(String, String)]) -> Vec<String> {
+        let mut missing = Vec::new();
+        for (example, page) in included {
+            let link = format!("](book/{lang}/src/{page})");
+            let cell = format!("| `{example}` |");
+            match readme
+                .lines()
+                .find(|l| l.starts_with('|') && l.contains(&cell))
+            {
+                None => missing.push(format!("no row for `{example}`")),
+                Some(row) if !row.contains(&link) => {
+                    missing.push(format!("the row of `{example}` does not link {link}"));
+                }
+                Some(_) => {}
+            }
+        }
+        missing
+    }
+
+    #[test]
+    fn every_example_links_the_book_page_that_includes_it() {
+        for (readme, lang) in [("README.md", "en"), ("README.zh-CN.md", "zh")] {
+            let included = included_examples(lang);
+            assert!(included.len() >= 26, "{lang}: {included:?}");
+            let missing = unlinked(&read(readme), lang, &included);
+            assert!(missing.is_empty(), "{readme}: {}", missing.join("\n"));
+        }
+        // A link to another page, and no row at all, are caught.
+        let (en, _) = readmes();
+        let included = included_examples("en");
+        let moved = en.replacen(
+            "[page](book/en/src/multiprocessing/shared-memory.md)",
+            "[page](book/en/src/multiprocessing/pool.md)",
+            1,
+        );
+        let found = unlinked(&moved, "en", &included);
+        assert_eq!(
+            found,
+            ["the row of `shared_memory` does not link \
+              ](book/en/src/multiprocessing/shared-memory.md)"]
+        );
+        let cut = without_first(&en, |l| l.contains("| `pool_rayon` |"));
+        assert_eq!(unlinked(&cut, "en", &included), ["no row for `pool_rayon`"]);
+    }
+
     #[test]
     fn the_outline_sees_what_it_compares() {
         let (en, _) = readmes();
         let o = outline(&en);
         assert!(o.headings.len() >= 8, "{:?}", o.headings);
-        assert!(o.tables.len() >= 3, "{:?}", o.tables.len());
+        assert!(o.tables.len() >= 2, "{:?}", o.tables.len());
         let examples = o
             .tables
             .iter()
@@ -310,7 +392,7 @@ mod tests {
             ]
         );
         assert!(o.fenced.iter().any(|f| f.1 == "cargo xtask verify"));
-        assert!(o.commands.contains_key("cargo xtask bench --quick"));
+        assert!(o.commands.contains_key("cargo xtask bench"));
         assert_eq!(o.images, ["docs/bench/speedup.svg"]);
     }
 
@@ -320,7 +402,7 @@ mod tests {
         let zh = without_first(&zh, |l| l.starts_with("## "));
         let found = problems(&en, &zh);
         assert!(found.contains("headings differ"), "{found}");
-        let en = without_first(&en, |l| l.starts_with("## Errors"));
+        let en = without_first(&en, |l| l.starts_with("## Benchmarks"));
         let found = problems(&en, &read("README.zh-CN.md"));
         assert!(found.contains("headings differ"), "{found}");
     }
@@ -352,35 +434,21 @@ mod tests {
             "{found}"
         );
         assert!(found.contains("\"thread_queue\""), "{found}");
-        // A benchmark row, which has no binary to name it: its numbers do, such as its
-        // bold speedup over Python (read here, so that a new bench run keeps the test).
-        let value_row = |l: &str| l.starts_with("| shared Value (fork) |");
-        let row = en.lines().find(|l| value_row(l)).unwrap();
-        let speedup = row.split("**").nth(1).unwrap().trim_end_matches('×');
-        let cut = without_first(&en, value_row);
-        let n = shrunk_table(&en, &cut);
-        let found = problems(&cut, &zh);
-        assert!(
-            found.contains(&format!("have {} and {n} rows", n - 1)),
-            "{found}"
-        );
-        assert!(found.contains(&format!("\"{speedup}\"")), "{found}");
     }
 
     #[test]
-    fn a_row_with_other_numbers_or_command_is_caught() {
+    fn a_row_with_another_link_or_command_is_caught() {
         let (en, zh) = readmes();
-        // One benchmark number changed: the bold speedup of the shared Value row.
-        let row = zh
-            .lines()
-            .find(|l| l.starts_with("| 共享 Value（fork） |"))
-            .unwrap();
-        let speedup = row.split("**").nth(1).unwrap().trim_end_matches('×');
-        let changed_row = row.replacen(speedup, &format!("{speedup}9"), 1);
-        let zh_changed = zh.replacen(row, &changed_row, 1);
+        // The Chinese page is the English one's twin; another page is not.
+        assert!(problems(&en, &zh).is_empty());
+        let zh_changed = zh.replacen(
+            "[本页](book/zh/src/threading/thread-pool.md)",
+            "[本页](book/zh/src/threading/basics.md)",
+            1,
+        );
         assert_ne!(zh, zh_changed);
         let found = problems(&en, &zh_changed);
-        assert!(found.contains(&format!("{speedup}9")), "{found}");
+        assert!(found.contains("book/en/src/threading/basics.md"), "{found}");
         let zh_changed = zh.replacen(
             "cargo run -p multithread --bin thread_pool",
             "cargo run --bin thread_pool",
@@ -396,7 +464,7 @@ mod tests {
         let zh_changed = zh.replacen("cargo test --workspace", "cargo test", 1);
         let found = problems(&en, &zh_changed);
         assert!(found.contains("fenced commands differ"), "{found}");
-        let zh_changed = zh.replacen("`cargo xtask bench --quick`", "快速模式", 1);
+        let zh_changed = zh.replacen("`cargo xtask bench`", "基准测试命令", 1);
         let found = problems(&en, &zh_changed);
         assert!(found.contains("inline cargo commands differ"), "{found}");
     }
