@@ -1,16 +1,10 @@
-//! 使用Pool进行进程池管理, continued: the tutorial says a `Pool` hands out work "through
-//! apply, map, starmap and so on" (通过apply, map, starmap等方法来分配任务) but shows only
-//! `map`. These are the other two.
+//! 使用Pool进行进程池管理, continued: `apply` and `starmap`, which the tutorial names but
+//! does not show, on the same four workers.
 //!
-//! Python's `p.apply(square, (7,))` runs one call on a worker and waits for its result;
-//! here it is [`Pool::apply`](shared::Pool::apply) with `(7,)`. Python's
-//! `p.starmap(power, [(2, 3), (3, 2), (10, 3)])` unpacks each tuple into the arguments,
-//! `power(2, 3)` and so on; [`Pool::starmap`](shared::Pool::starmap) does the same. Both
-//! calls go to the same four workers. `shared::main_guard()` is Python's
-//! `if __name__ == '__main__':`. As with `map`, the results come in input order, and a worker
-//! that dies is an error rather than a hang. The same program in Python (`square` and
-//! `power` as functions, both calls in a `with Pool(4) as p:` block, each result printed)
-//! prints `49` and `[8, 9, 1000]`, as this one does.
+//! Python's `p.apply(square, (7,))` becomes [`Pool::apply`](shared::Pool::apply), and
+//! `p.starmap(power, [(2, 3), ...])` becomes [`Pool::starmap`](shared::Pool::starmap),
+//! each tuple unpacked into the arguments. `shared::main_guard()` is Python's
+//! `if __name__ == '__main__':`.
 //!
 //! Run: `cargo run -p multiprocess --bin pool_apply_starmap`
 //!

@@ -1,17 +1,9 @@
 //! 多进程 · 基本示例 (basic example): five worker processes each print their process id.
 //!
-//! Python's `multiprocessing.Process(target=worker, args=(i,))` and `start()` become one
-//! call, [`shared::Process::start`]`(worker, (i,))`, which starts a child by the start
-//! method in force (spawn or fork, as in Python; `SHARED_START_METHOD=spawn` picks one) and
-//! runs `worker(i)` there; `join()` becomes [`join`](shared::Process::join), which reports
-//! a child's panic, error or fatal signal as an `Err` instead of an `exitcode` to remember
-//! to check. `shared::main_guard()` is Python's `if __name__ == '__main__':`: a child
-//! started by spawn runs this program again, and that line runs its target there instead
-//! of `main`. Each
-//! short `println!` line reaches stdout in one write, so lines arrive whole (Python's
-//! `print` writes the line end separately: with unbuffered output, `python3 -u`, lines from
-//! different processes can run together). Children left unjoined are killed and reaped,
-//! never left as zombies or orphans.
+//! Python's `Process(target=worker, args=(i,))` and `start()` become
+//! [`shared::Process::start`]`(worker, (i,))`, and `join()` becomes
+//! [`join`](shared::Process::join), an `Err` if the child failed.
+//! `shared::main_guard()` is Python's `if __name__ == '__main__':`.
 //!
 //! Run: `cargo run -p multiprocess --bin process_basic`
 //!
