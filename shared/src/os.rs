@@ -11,13 +11,22 @@
 //!
 //! ```toml
 //! [dependencies]
-//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
+//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal", "socket", "uio"] }
 //! postcard = { version = "1", default-features = false, features = ["use-std"] }
 //! serde = "1"
 //!
 //! [target.'cfg(windows)'.dependencies]
 //! windows-sys = { version = "0.61", features = ["Win32_Foundation", "Win32_Security", "Win32_System_JobObjects", "Win32_System_Pipes", "Win32_System_Threading"] }
 //! ```
+//!
+//! # How a spawned child gets its handles
+//!
+//! With its start message, on its standard input ([`start_line`], [`send_start`],
+//! [`receive_start`]). On Unix that is a socket, and the descriptors travel with the
+//! message (`SCM_RIGHTS`), so none is inherited, nothing runs in the child between fork
+//! and exec, and std starts it with `posix_spawn`. Clearing close-on-exec in a `pre_exec`
+//! hook instead forces std to `fork` (copying this process's page tables): measured
+//! here, that cost the bench's pool row (four spawned workers) 1.1 to 1.6 ms more.
 //!
 //! # What macOS lacks
 //!
@@ -33,7 +42,8 @@
 //! # What Windows does its own way
 //!
 //! - No handle is inherited: each one a spawned child is given is copied into it with
-//!   `DuplicateHandle` once it exists ([`handed`]), as Python's `popen_spawn_win32` does.
+//!   `DuplicateHandle` once it exists (`handed`), as Python's `popen_spawn_win32` does,
+//!   and the numbers the copies have there go before the start message.
 //! - Children die with their parent through a job object that kills its processes when
 //!   its last handle closes, which happens when the parent ends, however it ends
 //!   ([`adopt_child`]).
@@ -282,48 +292,108 @@ pub fn this_executable() -> std::path::PathBuf {
         .unwrap_or_else(|_| std::env::args_os().next().unwrap_or_default().into())
 }
 
-/// Before a spawned child starts: lets it inherit `raws` (and no other descriptor), by
-/// clearing close-on-exec on them in the forked copy just before `exec`.
+/// The most handles one spawned child can be given: Linux's limit for one message
+/// (`SCM_MAX_FD`).
 #[cfg(unix)]
-pub fn hand_over(command: &mut std::process::Command, raws: &[RawHandle]) {
-    use std::os::unix::process::CommandExt;
-    let fds: Vec<RawFd> = raws.iter().map(|&raw| raw as RawFd).collect();
-    // SAFETY: the closure runs in the forked child before `exec`; it only calls `fcntl`,
-    // which is async-signal-safe, and allocates nothing.
-    unsafe {
-        command.pre_exec(move || fds.iter().try_for_each(|&fd| keep_on_exec(fd)));
-    }
+const MAX_HANDLES: usize = 253;
+
+/// How a spawned child gets its start message and its handles: its standard input. On
+/// Unix a socket, so that the handles travel with the message (`SCM_RIGHTS`) and none is
+/// inherited. Nothing then has to run in the child between fork and exec, so std starts
+/// it with `posix_spawn`, which does not copy this process's page tables as `fork` does.
+#[cfg(unix)]
+pub struct StartLine(std::os::unix::net::UnixStream);
+
+/// Before a spawned child starts: makes its standard input the line its start comes by.
+#[cfg(unix)]
+pub fn start_line(command: &mut std::process::Command) -> io::Result<StartLine> {
+    let (ours, theirs) = {
+        // Where the pair is made, then marked close-on-exec, no child may start meanwhile.
+        #[cfg(not(target_os = "linux"))]
+        let _no_spawn = super::spawn_lock::making_descriptors();
+        std::os::unix::net::UnixStream::pair()?
+    };
+    command.stdin(std::process::Stdio::from(OwnedFd::from(theirs)));
+    Ok(StartLine(ours))
 }
 
-/// Once a spawned child has started: the numbers `raws` have in it. On Unix it inherited
-/// them under the same numbers ([`hand_over`]).
+/// Once a spawned child exists: sends it `message`, with `handles` (the child numbers its
+/// copies itself), and closes the line.
 #[cfg(unix)]
-pub fn handed(_child: &std::process::Child, raws: &[RawHandle]) -> io::Result<Vec<RawHandle>> {
-    Ok(raws.to_vec())
+pub fn send_start(
+    line: StartLine,
+    _child: &mut std::process::Child,
+    handles: &[RawHandle],
+    message: &[u8],
+) -> io::Result<()> {
+    use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
+    use std::io::Write;
+    if handles.len() > MAX_HANDLES {
+        return Err(io::Error::other(format!(
+            "{} handles for one child; at most {MAX_HANDLES} can go",
+            handles.len()
+        )));
+    }
+    let fds: Vec<RawFd> = handles.iter().map(|&raw| raw as RawFd).collect();
+    let mut line = line.0;
+    // The handles go with the first bytes (a message is never empty); the rest follows.
+    let sent = loop {
+        let first = [io::IoSlice::new(message)];
+        let rights = [ControlMessage::ScmRights(&fds)];
+        match sendmsg::<()>(line.as_raw_fd(), &first, &rights, MsgFlags::empty(), None) {
+            Err(Errno::EINTR) => continue,
+            sent => break sent?,
+        }
+    };
+    line.write_all(&message[sent..])
+}
+
+/// In a spawned child: the start message on its standard input, and the handles that
+/// came with it, in the order they were sent.
+#[cfg(unix)]
+pub fn receive_start() -> io::Result<(Vec<u8>, Vec<OwnedHandle>)> {
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    let mut bytes = vec![0; 64 * 1024];
+    let mut space = nix::cmsg_space!([RawFd; MAX_HANDLES]);
+    let (got, raws) = loop {
+        let mut first = [io::IoSliceMut::new(&mut bytes)];
+        let flags = MsgFlags::empty();
+        match recvmsg::<()>(libc::STDIN_FILENO, &mut first, Some(&mut space), flags) {
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+            Ok(message) => {
+                let mut raws = Vec::new();
+                for control in message.cmsgs()? {
+                    if let ControlMessageOwned::ScmRights(fds) = control {
+                        raws.extend(fds);
+                    }
+                }
+                break (message.bytes, raws);
+            }
+        }
+    };
+    // SAFETY: the kernel has just opened each of these in this process for this message
+    // (`SCM_RIGHTS`); nothing else here knows the numbers, so each gets one owner.
+    let handles = raws
+        .into_iter()
+        .map(|raw| unsafe { OwnedFd::from_raw_fd(raw) })
+        .collect();
+    bytes.truncate(got);
+    io::stdin().lock().read_to_end(&mut bytes)?;
+    Ok((bytes, handles))
 }
 
 /// In a spawned child, for each descriptor it was handed: makes it its own, not its own
-/// children's (close-on-exec again).
+/// children's (close-on-exec: a descriptor that arrives with a message has it cleared).
 #[cfg(unix)]
 pub fn own(handle: &OwnedHandle) -> io::Result<()> {
     close_on_exec(handle).map_err(io::Error::from)
 }
 
-/// Clears close-on-exec on `fd`, so that the program about to be run inherits it. For
-/// `pre_exec`: only `fcntl`, which is async-signal-safe.
-#[cfg(unix)]
-fn keep_on_exec(fd: RawFd) -> io::Result<()> {
-    // SAFETY: `fcntl` on a descriptor number has no memory-safety preconditions.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
-    // SAFETY: as above.
-    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// Sets close-on-exec on `fd` again: a descriptor a spawned child inherited is its own,
-/// not its children's.
+/// Sets close-on-exec on `fd`: a descriptor a spawned child was handed is its own, not
+/// its children's.
 #[cfg(unix)]
 pub fn close_on_exec(fd: &OwnedFd) -> nix::Result<()> {
     use nix::fcntl::{FcntlArg, FdFlag, fcntl};
@@ -497,9 +567,72 @@ pub fn pipe() -> io::Result<(OwnedHandle, OwnedHandle)> {
     })
 }
 
-/// Before a spawned child starts: nothing; its handles are copied in once it exists.
+/// How a spawned child gets its start message and its handles: its standard input, a
+/// pipe. Handles are not inherited: each is copied into the child once it exists
+/// ([`handed`]), and the numbers the copies have there go before the message.
 #[cfg(windows)]
-pub fn hand_over(_command: &mut std::process::Command, _raws: &[RawHandle]) {}
+pub struct StartLine;
+
+/// Before a spawned child starts: makes its standard input the line its start comes by.
+#[cfg(windows)]
+pub fn start_line(command: &mut std::process::Command) -> io::Result<StartLine> {
+    command.stdin(std::process::Stdio::piped());
+    Ok(StartLine)
+}
+
+/// Once a spawned child exists: copies `handles` into it and sends it their numbers there
+/// and `message`, and closes the line.
+#[cfg(windows)]
+pub fn send_start(
+    _line: StartLine,
+    child: &mut std::process::Child,
+    handles: &[RawHandle],
+    message: &[u8],
+) -> io::Result<()> {
+    use std::io::Write;
+    let theirs = handed(child, handles)?;
+    let start = postcard::to_stdvec(&(theirs, message)).map_err(io::Error::other)?;
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(&start)
+}
+
+/// In a spawned child: the start message on its standard input, and the handles it names,
+/// in the order they were sent.
+#[cfg(windows)]
+pub fn receive_start() -> io::Result<(Vec<u8>, Vec<OwnedHandle>)> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    io::stdin().lock().read_to_end(&mut bytes)?;
+    let (named, message): (Vec<RawHandle>, Vec<u8>) = postcard::from_bytes(&bytes)
+        .map_err(|e| io::Error::other(format!("not a start message ({e})")))?;
+    check_handles(&named).map_err(io::Error::other)?;
+    // SAFETY: the parent copied exactly these handles into this process for it
+    // ([`handed`]), and nothing else in this new program knows them; they are distinct and
+    // within 32 bits (checked above), so each is adopted by one owner.
+    let handles = unsafe { super::reduction::adopt(&named) };
+    Ok((message, handles))
+}
+
+/// What a start message's handle numbers must be before any is adopted: none twice (two
+/// owners of one handle would close it twice), none past 32 bits (Windows keeps handles
+/// to 32 bits, so that 32- and 64-bit programs can share them).
+#[cfg(windows)]
+fn check_handles(handles: &[RawHandle]) -> Result<(), String> {
+    if let Some(handle) = handles.iter().find(|&&h| h > i32::MAX as RawHandle) {
+        return Err(format!(
+            "the start message names the handle {handle}, which cannot be open"
+        ));
+    }
+    for (i, handle) in handles.iter().enumerate() {
+        if handles[..i].contains(handle) {
+            return Err(format!("the start message names the handle {handle} twice"));
+        }
+    }
+    Ok(())
+}
 
 /// Once a spawned child has started: copies each of `raws` into it (`DuplicateHandle`);
 /// the numbers the copies have there. They are the child's, not inheritable, and close
@@ -770,5 +903,22 @@ mod tests {
         assert_eq!(i32::from(poll_timeout(Duration::ZERO)), 0);
         assert_eq!(i32::from(poll_timeout(Duration::from_millis(1500))), 1500);
         assert_eq!(poll_timeout(Duration::MAX), PollTimeout::MAX);
+    }
+}
+
+#[cfg(all(test, windows))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_start_message_with_bad_handles_is_refused() {
+        assert_eq!(check_handles(&[5, 7, 4]), Ok(()));
+        for (handles, why) in [
+            (&[5, 1 << 40, 4][..], "the handle 1099511627776"),
+            (&[5, 7, 5][..], "the handle 5 twice"),
+        ] {
+            let err = check_handles(handles).unwrap_err();
+            assert!(err.contains(why), "{handles:?}: {err}");
+        }
     }
 }

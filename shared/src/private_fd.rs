@@ -32,7 +32,7 @@
 //!
 //! ```toml
 //! [dependencies]
-//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
+//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal", "socket", "uio"] }
 //! postcard = { version = "1", default-features = false, features = ["use-std"] }
 //! serde = "1"
 //!
@@ -50,7 +50,7 @@
 //! closed there and any write fails with `EBADF` (a read fails too on Linux, and finds
 //! end-of-file on macOS; see `os.rs`). The number stays taken, so a later `open` cannot
 //! reuse it. A spawned child needs none of this: every descriptor is close-on-exec, and
-//! only those in its arguments are kept open for it.
+//! only those in its arguments are sent to it.
 
 use std::io::{self, Read, Write};
 #[cfg(unix)]

@@ -34,7 +34,7 @@
 //!
 //! ```toml
 //! [dependencies]
-//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
+//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal", "socket", "uio"] }
 //! postcard = { version = "1", default-features = false, features = ["use-std"] }
 //! serde = "1"
 //!
@@ -75,7 +75,7 @@
 //! holding a copy of a write end it never uses would wait for that end-of-file forever.
 //! Here each end is a [`PrivateFd`]: in every child that
 //! [`Process`](super::process::Process) forks, every end is revoked except those in its
-//! arguments, which move out of the parent (a spawned child inherits only those). So each
+//! arguments, which move out of the parent (a spawned child is sent only those). So each
 //! end is open only in the process that holds it, and an end used elsewhere fails at once
 //! with a clear error. Give each producer its own [`Sender::try_clone`]; one process
 //! receives (a `Receiver` cannot be cloned). An end handed over takes along what it holds:

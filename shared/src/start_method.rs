@@ -22,7 +22,7 @@
 //!
 //! ```toml
 //! [dependencies]
-//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal"] }
+//! nix = { version = "0.32", features = ["fs", "mman", "poll", "process", "signal", "socket", "uio"] }
 //! postcard = { version = "1", default-features = false, features = ["use-std"] }
 //! serde = "1"
 //!
@@ -40,7 +40,8 @@
 //!
 //! A spawned child is a fresh run of the same executable (on Linux `/proc/self/exe`, the
 //! very file the parent runs, even if it has been replaced on disk since). The parent sends
-//! it, on its standard input, the arguments (see `reduction`) and where the child's entry
+//! it, on its standard input, the arguments (see `reduction`) with the handles inside them
+//! (see `os::send_start`) and where the child's entry
 //! function lies in the program, as an offset from [`main_guard`]: both processes run the
 //! same code, so the offset names the same function in both. Elsewhere the child checks
 //! first that its executable is the one its parent started from (size and modification
@@ -50,8 +51,8 @@
 //! that captures nothing), so the child makes one out of nothing, see [`conjure`].
 
 use std::fmt;
-use std::io::{self, Read, Write};
-use std::process::{Command, Stdio};
+use std::io;
+use std::process::Command;
 use std::str::FromStr;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -159,14 +160,15 @@ static EXE: OnceLock<Option<ExeId>> = OnceLock::new();
 ///
 /// A program that calls `main_guard` and is started with the argument
 /// `--shared-spawned-child` reads from its standard input where the function it is to
-/// run lies (as a distance in its own code) and which inherited descriptors it is to
-/// take over, and then runs that function: whoever starts the program that way chooses
-/// what it runs. That is no more than running the program at all allows, unless the
-/// program has rights its caller lacks (a setuid program, a service started for another
-/// user): such a program must not call `main_guard` (and so cannot use spawn). What can be
-/// refused cheaply is: a descriptor list that is empty, negative or repeats a descriptor,
-/// and (on Linux) a target outside the program's own machine code; that the target is one
-/// of the program's entries cannot be checked.
+/// run lies (as a distance in its own code), with the handles it is to take over, and
+/// then runs that function: whoever starts the program that way chooses what it runs.
+/// That is no more than running the program at all allows, unless the program has rights
+/// its caller lacks (a setuid program, a service started for another user): such a
+/// program must not call `main_guard` (and so cannot use spawn). What can be refused
+/// cheaply is: a start without handles, on Windows handle numbers that repeat or cannot
+/// be open (on Unix the handles themselves come with the message, so there are no
+/// numbers to forge), and (on Linux) a target outside the program's own machine code;
+/// that the target is one of the program's entries cannot be checked.
 pub fn main_guard() {
     EXE.get_or_init(Exe::id);
     let mut args = std::env::args_os();
@@ -191,10 +193,11 @@ pub(super) fn address_at(offset: u64) -> usize {
 /// `None` for success or the failure's message.
 pub(super) type Entry = fn(&[u8], Vec<OwnedHandle>) -> Option<String>;
 
-/// What the parent sends a spawned child on its standard input: the parent's pid, its
-/// executable's [`ExeId`], the [`offset_of`] the entry function, the descriptors the child inherits (in the order the
-/// arguments name them; the status pipe's write end last), and the encoded arguments.
-type Wire = (u32, Option<ExeId>, u64, Vec<RawHandle>, Vec<u8>);
+/// What the parent sends a spawned child, with its handles (in the order the arguments
+/// name them; the status pipe's write end last; see `os::send_start`): the parent's pid,
+/// its executable's [`ExeId`], the [`offset_of`] the entry function, and the encoded
+/// arguments.
+type Wire = (u32, Option<ExeId>, u64, Vec<u8>);
 
 /// Starts this program again as a child that runs `entry(args)`, handing it `fds` and
 /// the status pipe's write end; the child, and what must be held while it runs.
@@ -215,32 +218,29 @@ pub(super) fn spawn(
     let mut fds = fds.to_vec();
     fds.push(reduction::raw(status));
     let mut command = Command::new(os::this_executable());
-    command.arg(CHILD_ARG).stdin(Stdio::piped());
-    os::hand_over(&mut command, &fds);
+    command.arg(CHILD_ARG);
+    let line = os::start_line(&mut command).map_err(|e| ProcessError::Os {
+        call: "making the line a spawned child's start goes by",
+        source: e,
+    })?;
     let (mut child, lease) = os::spawn(command).map_err(|e| ProcessError::Os {
         call: "starting this program again (spawn)",
         source: e,
     })?;
-    // The child waits for its start message, which names the handles as it has them.
+    // The child waits for its start message and handles.
     let sent = os::adopt_child(&child)
         .map_err(|e| ("tying the spawned child to this process", e))
         .and_then(|()| {
-            os::handed(&child, &fds).map_err(|e| ("handing the spawned child its handles", e))
-        })
-        .and_then(|theirs| {
             let wire: Wire = (
                 std::process::id(),
                 *exe,
                 offset_of(entry as usize),
-                theirs,
                 args.to_vec(),
             );
             let wire = postcard::to_stdvec(&wire)
                 .map_err(|e| ("encoding the child's start", io::Error::other(e)))?;
-            let mut stdin = child.stdin.take().expect("stdin is piped");
-            stdin
-                .write_all(&wire)
-                .map_err(|e| ("sending the spawned child its target", e))
+            os::send_start(line, &mut child, &fds, &wire)
+                .map_err(|e| ("sending the spawned child its target and handles", e))
         });
     if let Err((call, source)) = sent {
         let _ = child.kill();
@@ -253,12 +253,17 @@ pub(super) fn spawn(
 /// In a spawned child, from `main_guard`: reads what the parent sent, runs the target,
 /// reports; the exit code.
 fn run_spawned_child() -> i32 {
-    let mut bytes = Vec::new();
-    if let Err(e) = io::stdin().lock().read_to_end(&mut bytes) {
-        eprintln!("spawned child: could not read what to run from the parent: {e}");
-        return FAILED;
-    }
-    let (parent, exe, entry, fds, args): Wire = match postcard::from_bytes(&bytes) {
+    let (bytes, mut fds) = match os::receive_start() {
+        Ok(start) => start,
+        Err(e) => {
+            eprintln!(
+                "spawned child: could not read what to run from the parent: {e}; \
+                 `{CHILD_ARG}` is for processes that shared::process starts"
+            );
+            return FAILED;
+        }
+    };
+    let (parent, exe, entry, args): Wire = match postcard::from_bytes(&bytes) {
         Ok(wire) => wire,
         Err(e) => {
             eprintln!(
@@ -269,20 +274,20 @@ fn run_spawned_child() -> i32 {
         }
     };
     let entry = address_at(entry);
-    let refused = check_descriptors(&fds).err().or_else(|| {
-        (!os::in_own_code(entry)).then(|| "a target outside this program's code".to_string())
-    });
+    let refused = if fds.is_empty() {
+        Some("came with no handles (the status pipe's end comes last)")
+    } else if !os::in_own_code(entry) {
+        Some("names a target outside this program's code")
+    } else {
+        None
+    };
     if let Some(why) = refused {
         eprintln!(
-            "spawned child: the start message names {why}; `{CHILD_ARG}` is for processes \
-             that shared::process starts"
+            "spawned child: the start message {why}; `{CHILD_ARG}` is for processes that \
+             shared::process starts"
         );
         return FAILED;
     }
-    // SAFETY: the parent handed exactly these descriptors over (made inheritable for this
-    // exec only), and nothing else in this new program knows them; they are distinct and
-    // none is negative (checked above), so each is adopted by one owner.
-    let mut fds = unsafe { reduction::adopt(&fds) };
     for fd in &fds {
         let _ = os::own(fd); // ours, not our own children's
     }
@@ -307,26 +312,6 @@ fn run_spawned_child() -> i32 {
     // be refused cheaply was (above).
     let entry: Entry = unsafe { std::mem::transmute::<usize, Entry>(entry) };
     run_target(entry, &args, fds, &status)
-}
-
-/// What a start message's descriptor list must be before any is adopted: at least the
-/// status pipe's end, none negative, none twice (two owners of one descriptor would
-/// close it twice).
-fn check_descriptors(fds: &[RawHandle]) -> Result<(), String> {
-    if fds.is_empty() {
-        return Err("no descriptors (the status pipe's end comes last)".to_string());
-    }
-    // A descriptor is an `int`; a Windows handle is kept to 32 bits as well, so that 32-
-    // and 64-bit programs can share them.
-    if let Some(fd) = fds.iter().find(|&&fd| fd > i32::MAX as RawHandle) {
-        return Err(format!("the descriptor {fd}, which cannot be open"));
-    }
-    for (i, fd) in fds.iter().enumerate() {
-        if fds[..i].contains(fd) {
-            return Err(format!("the descriptor {fd} twice"));
-        }
-    }
-    Ok(())
 }
 
 /// An executable as it was: its size and modification time in nanoseconds.
@@ -412,18 +397,5 @@ mod tests {
     #[cfg(target_os = "linux")]
     fn libc_function() -> usize {
         nix::libc::getpid as unsafe extern "C" fn() -> nix::libc::pid_t as usize
-    }
-
-    #[test]
-    fn a_start_message_with_bad_descriptors_is_refused() {
-        assert_eq!(check_descriptors(&[5, 7, 4]), Ok(()));
-        for (fds, why) in [
-            (&[][..], "no descriptors"),
-            (&[5, 1 << 40, 4][..], "the descriptor 1099511627776"),
-            (&[5, 7, 5][..], "the descriptor 5 twice"),
-        ] {
-            let err = check_descriptors(fds).unwrap_err();
-            assert!(err.contains(why), "{fds:?}: {err}");
-        }
     }
 }

@@ -1760,51 +1760,79 @@ fn fork_after_join(method: StartMethod) -> Checked {
 }
 
 /// This test run started again with the spawned-child argument, as someone other than
-/// `Process` might, given a start message with bad descriptors, or none: each is refused
-/// with a message and exit code 1 before any descriptor is adopted or any target runs.
+/// `Process` might, given a start it cannot take: each is refused with a message and exit
+/// code 1 before any target runs. (The handles come with the message, `SCM_RIGHTS`, so
+/// there are no numbers to forge.)
 #[cfg(unix)]
 fn forged_start_messages(_: StartMethod) -> Checked {
+    use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
     use std::io::Write;
-    // The start message's shape: parent pid, executable id, entry offset, descriptors,
-    // arguments.
-    type Wire = (u32, Option<(u64, u128)>, u64, Vec<u64>, Vec<u8>);
-    let message = |fds: Vec<u64>, entry: u64| {
-        let wire: Wire = (std::process::id(), None, entry, fds, Vec::new());
+    use std::os::unix::net::UnixStream;
+    // The start message's shape: parent pid, executable id, entry offset, arguments.
+    type Wire = (u32, Option<(u64, u128)>, u64, Vec<u8>);
+    let message = |entry: u64| {
+        let wire: Wire = (std::process::id(), None, entry, Vec::new());
         postcard::to_stdvec(&wire).unwrap()
     };
+    // (stdin a socket, not a pipe; a handle sent with it; the bytes; what is refused)
     let mut cases = vec![
+        (false, false, message(0), "could not read what to run"),
+        (true, false, message(0), "came with no handles"),
         (
-            message(vec![1 << 40], 0),
-            "names the descriptor 1099511627776",
+            true,
+            true,
+            b"not a message".to_vec(),
+            "is not a start message",
         ),
-        (message(vec![9, 9], 0), "names the descriptor 9 twice"),
-        (message(Vec::new(), 0), "names no descriptors"),
-        (b"not a message".to_vec(), "is not a start message"),
     ];
     if cfg!(target_os = "linux") {
         // Half the address space away from `main_guard`: no code of this program.
         cases.push((
-            message(vec![9], 1 << 62),
+            true,
+            true,
+            message(1 << 62),
             "names a target outside this program's code",
         ));
     }
-    for (stdin, why) in cases {
-        let mut child = std::process::Command::new(std::env::current_exe().or_message()?)
+    for (socket, with_handle, bytes, why) in cases {
+        let mut command = std::process::Command::new(std::env::current_exe().or_message()?);
+        command
             .arg("--shared-spawned-child")
-            .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .or_message()?;
-        let mut input = child.stdin.take().expect("piped");
-        input.write_all(&stdin).or_message()?;
-        drop(input);
+            .stderr(std::process::Stdio::piped());
+        let ours = if socket {
+            let (ours, theirs) = UnixStream::pair().or_message()?;
+            command.stdin(std::process::Stdio::from(std::os::fd::OwnedFd::from(
+                theirs,
+            )));
+            Some(ours)
+        } else {
+            command.stdin(std::process::Stdio::piped());
+            None
+        };
+        let mut child = command.spawn().or_message()?;
+        match ours {
+            Some(mut ours) => {
+                let (read, _write) = nix::unistd::pipe().or_message()?;
+                let fds = [read.as_raw_fd()];
+                let rights = [ControlMessage::ScmRights(&fds)];
+                let rights = if with_handle { &rights[..] } else { &[] };
+                let first = [std::io::IoSlice::new(&bytes)];
+                let sent = sendmsg::<()>(ours.as_raw_fd(), &first, rights, MsgFlags::empty(), None)
+                    .or_message()?;
+                ours.write_all(&bytes[sent..]).or_message()?;
+            }
+            None => {
+                let mut input = child.stdin.take().expect("piped");
+                input.write_all(&bytes).or_message()?;
+            }
+        }
         let deadline = Instant::now() + Duration::from_secs(10);
         while child.try_wait().or_message()?.is_none() {
             if Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("the child given a message that {why} did not end"));
+                return Err(format!("the child given a start that {why} did not end"));
             }
             thread::sleep(Duration::from_millis(5));
         }
@@ -1812,7 +1840,7 @@ fn forged_start_messages(_: StartMethod) -> Checked {
         let stderr = String::from_utf8_lossy(&out.stderr);
         check!(
             out.status.code() == Some(1) && stderr.contains(why),
-            "a start message that {why}: exit {:?}, stderr {stderr:?}",
+            "a start that {why}: exit {:?}, stderr {stderr:?}",
             out.status
         );
     }
