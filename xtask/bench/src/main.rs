@@ -274,7 +274,8 @@ pub static ROWS: &[Row] = &[
         ],
         processes: true,
         note: "`Pool::new(4)` starts the four workers that serve the call (forked: about \
-               0.7 ms for the four; spawned: about 2-4 ms, one `execve` after another), \
+               0.6 ms for the four; spawned: about 1.7 ms, one `posix_spawn` after \
+               another, each sent its handles with its start message), \
                before the items are made, as in the Python and procspawn rows. `map` cuts \
                the million items into 123 chunks of 8192; plain numbers travel as their \
                bytes, through an area of shared memory beside each worker's pipe (the pipe \
