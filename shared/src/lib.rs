@@ -13,7 +13,7 @@
 //!   `if __name__ == '__main__':`). Its arguments travel by serde, the descriptors inside
 //!   them beside the bytes (`reduction`). With it go `private_fd` (the pipe ends a forked
 //!   child must not keep) and `os` (the calls Linux, macOS and Windows make differently).
-//!   Linux, macOS and Windows (spawn only there).
+//!   Both start methods on Linux and macOS; spawn alone on Windows.
 //! - `pool`, `queue`, `pipe` and `shared_memory` are Python's `Pool`, `Queue`, `Pipe`,
 //!   `Value` and `Array` beside it; `queue` and `pipe` send items as `frames`.
 

@@ -49,10 +49,11 @@
 //! # How it works
 //!
 //! The memory is a shared-memory object (`memfd_create` on Linux, an unlinked `shm_open`
-//! object on macOS, a section of the paging file on Windows) mapped shared. A value handed to a child as a process argument
-//! travels as that object's descriptor (see `reduction`), and the child maps it again, at
-//! an address of its own: so it works under spawn, where the child is a new program, as
-//! under fork. Each handle unmaps its view when its last clone is dropped.
+//! object on macOS, a section of the paging file on Windows) mapped shared. A value handed
+//! to a child as a process argument travels as that object's descriptor (see
+//! `reduction`), and the child maps it again, at an address of its own: so it works under
+//! spawn, where the child is a new program, as under fork. Each handle unmaps its view
+//! when its last clone is dropped.
 //!
 //! The elements are atomics (`AtomicI32` for `i32`, ...), so the types are restricted to
 //! the integers [`SharedInt`] lists, and every method is one atomic instruction, or a

@@ -41,11 +41,11 @@
 //! A spawned child is a fresh run of the same executable (on Linux `/proc/self/exe`, the
 //! very file the parent runs, even if it has been replaced on disk since). The parent sends
 //! it, on its standard input, the arguments (see `reduction`) with the handles inside them
-//! (see `os::send_start`) and where the child's entry
-//! function lies in the program, as an offset from [`main_guard`]: both processes run the
-//! same code, so the offset names the same function in both. Elsewhere the child checks
-//! first that its executable is the one its parent started from (size and modification
-//! time, recorded when the parent's `main_guard` ran), and refuses to run otherwise.
+//! (see `os::send_start`) and where the child's entry function lies in the program, as an
+//! offset from [`main_guard`]: both processes run the same code, so the offset names the
+//! same function in both. Elsewhere the child checks first that its executable is the one
+//! its parent started from (size and modification time, recorded when the parent's
+//! `main_guard` ran), and refuses to run otherwise.
 //!
 //! The target itself needs no address: it is a zero-sized type (a `fn` item, or a closure
 //! that captures nothing), so the child makes one out of nothing, see [`conjure`].
