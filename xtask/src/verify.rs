@@ -84,13 +84,6 @@ impl Options {
     }
 }
 
-/// Examples that cannot run on the system they are built for, and why: verify runs the
-/// others, and says which it skipped. Today every example runs on Linux, macOS and
-/// Windows; an example that cannot run somewhere is listed here with the reason.
-fn not_here(_target: Option<&str>) -> &'static [(&'static str, &'static str)] {
-    &[]
-}
-
 /// Whether the examples are built for Windows: `--target`'s triple says, else this machine.
 fn targets_windows(target: Option<&str>) -> bool {
     match target {
@@ -219,65 +212,15 @@ pub fn run(options: &Options) -> anyhow::Result<bool> {
         }
     }
 
-    let (bins, cases, skipped) = leave_out(all_bins, all_cases, not_here(target), &selected);
-    for row in &skipped.rows {
-        println!("skip  {row}");
-    }
-    let (runs, unmatched) = pair_up(&bins, &cases, &selected);
+    let (runs, unmatched) = pair_up(&all_bins, &all_cases, &selected);
     for row in &unmatched {
         println!("FAIL  {row}");
     }
     let mut failed = unmatched.len();
     let passed = run_all(&runs, options.repeat, options.jobs, &options.runner);
     failed += runs.len() - passed;
-    if skipped.cases > 0 {
-        println!(
-            "{passed} passed, {failed} failed, {} skipped",
-            skipped.cases
-        );
-    } else {
-        println!("{passed} passed, {failed} failed");
-    }
+    println!("{passed} passed, {failed} failed");
     Ok(failed == 0)
-}
-
-/// What [`leave_out`] left out: how many selected cases, and a row per example saying why.
-struct Skipped {
-    cases: usize,
-    rows: Vec<String>,
-}
-
-/// The binaries and cases of every example but those in `not_here`.
-fn leave_out(
-    bins: Vec<Bin>,
-    cases: Vec<Case>,
-    not_here: &[(&str, &str)],
-    selected: &dyn Fn(&str, &str) -> bool,
-) -> (Vec<Bin>, Vec<Case>, Skipped) {
-    let (left_out, bins): (Vec<Bin>, Vec<Bin>) = bins
-        .into_iter()
-        .partition(|b| not_here.iter().any(|(name, _)| *name == b.name));
-    let (left_out_cases, cases): (Vec<Case>, Vec<Case>) = cases
-        .into_iter()
-        .partition(|c| left_out.iter().any(|b| b.name == c.bin));
-    let mut skipped = Skipped {
-        cases: 0,
-        rows: Vec::new(),
-    };
-    for (bin, why) in not_here {
-        let count = left_out_cases
-            .iter()
-            .filter(|c| c.bin == *bin && selected(&c.name, c.bin))
-            .count();
-        if count > 0 {
-            skipped.cases += count;
-            let checks = if count == 1 { "check" } else { "checks" };
-            skipped
-                .rows
-                .push(format!("{bin:<28} not run here ({count} {checks}): {why}"));
-        }
-    }
-    (bins, cases, skipped)
 }
 
 /// Each selected case with its binary, and a failure row for every selected binary with
@@ -629,18 +572,6 @@ mod tests {
     }
 
     #[test]
-    fn every_example_runs_on_every_system() {
-        for target in [
-            Some("x86_64-pc-windows-gnu"),
-            Some("x86_64-unknown-linux-gnu"),
-            Some("aarch64-apple-darwin"),
-            None,
-        ] {
-            assert!(not_here(target).is_empty(), "{target:?}");
-        }
-    }
-
-    #[test]
     fn header_sample_is_the_text_block() {
         let src =
             "//! Shows a thing.\n//!\n//! ```text\n//! a\n//!\n//! b\n//! ```\n\nfn main() {}\n";
@@ -702,52 +633,6 @@ mod tests {
             (1, 0),
             "a subset checks only itself"
         );
-    }
-
-    #[test]
-    fn an_example_that_cannot_run_here_is_skipped_and_said_so() {
-        let bin = |name: &str, package: &str| Bin {
-            name: name.to_string(),
-            package: package.to_string(),
-            src: PathBuf::from(format!("{package}/src/bin/{name}.rs")),
-            exe: PathBuf::from(format!("target/debug/{name}")),
-        };
-        let bins = || {
-            vec![
-                bin("thread_basic", "multithread"),
-                bin("process_basic", "multiprocess"),
-                bin("process_pool", "multiprocess"),
-            ]
-        };
-        let cases = || -> Vec<Case> {
-            catalogue::cases(&Env::offline())
-                .into_iter()
-                // The plain run of each (not its runs under the other start method).
-                .filter(|c| bins().iter().any(|b| b.name == c.bin) && c.name == c.bin)
-                .collect()
-        };
-        let not_here = [("process_pool", "no pool"), ("process_basic", "no process")];
-
-        let (kept, kept_cases, skipped) = leave_out(bins(), cases(), &not_here, &|_, _| true);
-        let names: Vec<&str> = kept.iter().map(|b| b.name.as_str()).collect();
-        assert_eq!(names, ["thread_basic"]);
-        assert!(kept_cases.iter().all(|c| c.bin == "thread_basic"));
-        assert_eq!(skipped.cases, 2);
-        assert_eq!(skipped.rows.len(), 2);
-        assert!(
-            skipped.rows[0].starts_with("process_pool ")
-                && skipped.rows[0].ends_with("not run here (1 check): no pool"),
-            "{}",
-            skipped.rows[0]
-        );
-        let (runs, unmatched) = pair_up(&kept, &kept_cases, &|_, _| true);
-        assert_eq!((runs.len(), unmatched.len()), (1, 0), "{unmatched:?}");
-
-        let only_threads = |name: &str, _: &str| name == "thread_basic";
-        let (_, _, skipped) = leave_out(bins(), cases(), &not_here, &only_threads);
-        assert_eq!((skipped.cases, skipped.rows.len()), (0, 0));
-        let (kept, _, skipped) = leave_out(bins(), cases(), &[], &|_, _| true);
-        assert_eq!((kept.len(), skipped.cases), (3, 0));
     }
 
     #[test]
