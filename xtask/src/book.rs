@@ -47,7 +47,7 @@ fn links(text: &str) -> Vec<String> {
 }
 
 /// Every `{{#include PATH}}` in `text`.
-fn includes(text: &str) -> Vec<String> {
+pub(crate) fn includes(text: &str) -> Vec<String> {
     let mut found = Vec::new();
     let mut rest = text;
     while let Some(at) = rest.find("{{#include ") {

@@ -315,10 +315,11 @@ mod tests {
                     chapter.file_name().to_string_lossy(),
                     page.file_name().to_string_lossy()
                 );
-                for (at, _) in text.match_indices("/src/bin/") {
-                    let example = &text[at + "/src/bin/".len()..];
-                    let example = &example[..example.find(".rs").unwrap()];
-                    found.push((example.to_string(), name.clone()));
+                for path in crate::book::includes(&text) {
+                    if let Some((_, file)) = path.split_once("/src/bin/") {
+                        let example = file.strip_suffix(".rs").unwrap_or(file);
+                        found.push((example.to_string(), name.clone()));
+                    }
                 }
             }
         }
