@@ -81,7 +81,9 @@
 //! area, and the frame on the pipe says how many are there (any that do not fit follow on
 //! the pipe). The worker sends back the chunk's results the same way, in one message, and
 //! the parent puts each chunk in its place in the `Vec` it returns. A million items is a few
-//! hundred messages, not a million.
+//! hundred messages, not a million. On Linux, when plain results fill 4 MiB or more, a thread
+//! of the call's own faults that `Vec`'s pages in meanwhile; the call joins it before it
+//! returns.
 //!
 //! The function is a plain `fn` (or a closure that captures nothing), and items and
 //! results are serde types, as Python's must be picklable: the workers are other programs,
@@ -682,7 +684,7 @@ mod wire {
     use serde::Serialize;
     use serde::de::DeserializeOwned;
 
-    use super::{Chunks, invalid, prefer_huge_pages};
+    use super::{Chunks, Populating, invalid, populate, prefer_huge_pages};
 
     /// Whether `T` is a primitive integer or float: no padding, no pointers, and every bit
     /// pattern of its size a value.
@@ -803,6 +805,8 @@ mod wire {
     /// A call's results, put in place as their chunks come back, in any order: plain
     /// values straight into the one `Vec` the call returns, others a chunk at a time.
     pub struct Assembly<T> {
+        /// Declared before `plain`, so that it is joined before `plain` is dropped.
+        populating: Populating,
         chunks: Chunks,
         /// Plain values, written in place: a zero for every result until its chunk is in.
         plain: Vec<T>,
@@ -820,6 +824,7 @@ mod wire {
             // 13.1 instead of 16.4 ms under spawn (`perf stat`, 2 cores).
             prefer_huge_pages(&mut plain);
             Assembly {
+                populating: populate(&mut plain),
                 chunks,
                 plain,
                 parts: (0..chunks.count).map(|_| None).collect(),
@@ -867,6 +872,7 @@ mod wire {
 
         /// Every result in input order, once every chunk is in; `None` before.
         pub fn finish(self) -> Option<Vec<T>> {
+            drop(self.populating);
             if self.parts.iter().any(Option::is_none) {
                 return None;
             }
@@ -1125,6 +1131,65 @@ fn prefer_huge_pages<T>(memory: &mut [T]) {
 #[cfg(not(target_os = "linux"))]
 fn prefer_huge_pages<T>(_memory: &mut [T]) {}
 
+/// A thread faulting in fresh memory while the call goes on; joined when dropped.
+///
+/// Speed: the first write to a fresh page waits while the kernel clears it, and for a
+/// call's results that wait fell in the loop that hands out the chunks. From 4 MiB up, a
+/// thread asks the kernel to fault in the whole `Vec` at once
+/// (`madvise(MADV_POPULATE_WRITE)`, Linux 5.14) while the chunks go out: the bench's pool
+/// row (8 MB of results) took 1.1 ms less under spawn and 0.9 ms less under fork (medians
+/// of 40 runs each, 2 cores). CPython's `Pool` runs three threads of its own, too.
+#[derive(Default)]
+struct Populating(Option<std::thread::JoinHandle<()>>);
+
+impl Drop for Populating {
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn populate<T>(memory: &mut [T]) -> Populating {
+    /// Below this many bytes, starting a thread costs more than the page faults it moves.
+    const POPULATE_FROM: usize = 4 << 20;
+    const PAGE: usize = 4096;
+    let start = memory.as_mut_ptr() as usize;
+    let (first, end) = (
+        start.next_multiple_of(PAGE),
+        (start + size_of_val(memory)) & !(PAGE - 1),
+    );
+    if end.saturating_sub(first) < POPULATE_FROM {
+        return Populating::default();
+    }
+    let thread = std::thread::Builder::new().spawn(move || {
+        let Some(pages) = std::ptr::NonNull::new(first as *mut std::ffi::c_void) else {
+            return;
+        };
+        // SAFETY: `first..end` lies inside `memory`, which lives until this thread is
+        // joined (the `Populating` is dropped before it), and is aligned to whole pages as
+        // madvise requires. MADV_POPULATE_WRITE only faults the pages in: it reads and
+        // writes none of their bytes, so the caller writing them meanwhile is no data
+        // race. The result is ignored: a kernel before 5.14 refuses the advice, and then
+        // the pages are faulted in by the writes, as without this thread.
+        let _ = unsafe {
+            nix::sys::mman::madvise(
+                pages,
+                end - first,
+                nix::sys::mman::MmapAdvise::MADV_POPULATE_WRITE,
+            )
+        };
+    });
+    Populating(thread.ok())
+}
+
+/// Elsewhere: the writes fault the pages in.
+#[cfg(not(target_os = "linux"))]
+fn populate<T>(_memory: &mut [T]) -> Populating {
+    Populating::default()
+}
+
 fn invalid(e: impl fmt::Display) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e.to_string())
 }
@@ -1231,6 +1296,40 @@ mod tests {
         head.extend_from_slice(b"hi");
         assert_eq!(frame_words(&head[4..]).unwrap(), ([5, 6, 7], &b"hi"[..]));
         assert!(frame_words::<3>(&head[4..20]).is_err(), "a short frame");
+    }
+
+    #[test]
+    fn populating_is_joined_when_dropped() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&done);
+        let populating = Populating(Some(std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            flag.store(true, Ordering::SeqCst);
+        })));
+        drop(populating);
+        assert!(
+            done.load(Ordering::SeqCst),
+            "dropped before its thread ended"
+        );
+    }
+
+    #[test]
+    fn populating_leaves_what_is_written_meanwhile() {
+        let mut memory = vec![0u64; 1 << 20]; // 8 MiB
+        let populating = populate(&mut memory);
+        #[cfg(target_os = "linux")]
+        assert!(populating.0.is_some(), "a thread for 8 MiB");
+        for (i, value) in memory.iter_mut().enumerate().step_by(97) {
+            *value = i as u64;
+        }
+        drop(populating);
+        let wrong = memory
+            .iter()
+            .enumerate()
+            .find(|&(i, &value)| value != if i % 97 == 0 { i as u64 } else { 0 });
+        assert_eq!(wrong, None);
     }
 
     // Threads stand in for the two processes: the area is the same shared memory.

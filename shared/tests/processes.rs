@@ -200,6 +200,11 @@ const UNIX_SCENARIOS: &[Scenario] = &[
         Runs::Both,
     ),
     (
+        "pool: 8 MB of results come back whole, and a fork pool starts right after",
+        pool_big_map_leaves_one_thread,
+        Runs::Both,
+    ),
+    (
         "pool worker SIGKILLed mid-map: error within 1 s",
         pool_worker_sigkilled,
         Runs::Both,
@@ -820,6 +825,26 @@ fn pool_maps_in_order(method: StartMethod) -> Checked {
 
 fn my_pid(_: u32) -> u32 {
     std::process::id()
+}
+
+/// A map whose results fill 8 MB faults their pages in on a thread of its own (see
+/// `Populating` in pool.rs) while the results are written; they come back whole, and the
+/// call has joined the thread, so a fork right after is allowed.
+#[cfg(unix)]
+fn pool_big_map_leaves_one_thread(method: StartMethod) -> Checked {
+    let mut pool = pool(method, 2)?;
+    let items: Vec<u64> = (0..1_000_000).collect();
+    let squares = pool.map(square, &items).or_message()?;
+    check!(
+        squares.iter().zip(&items).all(|(s, n)| *s == n * n),
+        "squares out of order"
+    );
+    drop(pool);
+    let forked = self::pool(StartMethod::Fork, 1)?
+        .map(minus_one, &[1, 2])
+        .or_message()?;
+    check!(forked == [0, 1], "{forked:?}");
+    Ok(())
 }
 
 /// The same workers serve every call (`pids` and the pids they report stay the same), and
