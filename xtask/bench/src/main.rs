@@ -274,20 +274,22 @@ pub static ROWS: &[Row] = &[
         ],
         processes: true,
         note: "`Pool::new(4)` starts the four workers that serve the call (forked: about \
-               0.6 ms for the four; spawned: about 1.7 ms, one `posix_spawn` after \
-               another, each sent its handles with its start message), \
-               before the items are made, as in the Python and procspawn rows. `map` cuts \
-               the million items into 123 chunks of 8192; plain numbers travel as their \
-               bytes, through an area of shared memory beside each worker's pipe (the pipe \
-               carries a frame of a few words), and each chunk's squares come back the \
-               same way and are copied from the area straight into their place in the \
-               `Vec` that `map` returns, which is backed by huge pages. perf (the parent \
-               alone, under fork) puts about 28% of the parent's CPU in making the 8 MB of \
-               items (the row's own `collect`, a page fault per 4 KiB), 20% in copying the \
-               results out of the areas (a third of it the huge pages' first touch), 10% \
-               in copying the items into the areas, 10% in the pipe writes that wake the \
-               workers and 5% in freeing memory at the end; under spawn the workers' \
-               start-up adds the rest (see process spawn + join).",
+               0.6 ms for the four; spawned: 1.5 to 2 ms, one `posix_spawn` after another, \
+               each sent its handles with its start message), before the items are made, \
+               as in the Python and procspawn rows. `map` cuts the million items into 123 \
+               chunks of 8192; plain numbers travel as their bytes, through an area of \
+               shared memory beside each worker's pipe (the pipe carries a frame of a few \
+               words, and each frame wakes its worker), and each chunk's squares come back \
+               the same way and are copied from the area straight into their place in the \
+               `Vec` that `map` returns, whose pages a thread of the call's own faults in \
+               meanwhile (huge pages where the kernel allows). perf (the parent's main \
+               thread) puts about a third of its CPU in making the 8 MB of items (the row's \
+               own `collect`, a page fault per 4 KiB), 12% in copying the items into the \
+               areas, 10 to 11% in copying the results out, 11% (fork) to 13% (spawn) in \
+               the pipe writes that wake the workers, 7% in its own start-up and 6% in \
+               freeing memory at the end. Under spawn each worker's start-up (1 to 2 ms of \
+               CPU here, `perf sched`: mostly `execve` and the C library's) competes with \
+               the parent for the two cores (see process spawn + join).",
     },
     Row {
         name: "shared_value",
