@@ -986,21 +986,17 @@ mod area {
                 "more bytes than the area holds"
             );
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `rep movsb` moves `rcx` bytes from `rsi` to `rdi`, both moving forward
-            // (the direction flag is clear on entry, reference `asm.rules.x86-df`), and
-            // changes no flags. `bytes` holds that many and `words` has room for them
-            // (asserted). The words are atomics, that is `UnsafeCell`s behind a shared
-            // reference, so writing them through a pointer from that reference is allowed;
-            // and an `asm!` block may write whatever an FFI function may
-            // (`asm.rules.mem-same-as-ffi`). Each byte is moved by one hardware store, so
+            // SAFETY: `bytes` holds `bytes.len()` bytes and `words` has room for them
+            // (asserted); they cannot overlap, as no plain slice reaches an area's memory
+            // (`Array` hands out only its atomics). The words are atomics, that is
+            // `UnsafeCell`s behind a shared reference, so writing them through a pointer
+            // from that reference is allowed. Each byte is moved by one hardware store, so
             // the other process sees what a loop of relaxed byte stores would show it.
             unsafe {
-                std::arch::asm!(
-                    "rep movsb",
-                    inout("rcx") bytes.len() => _,
-                    inout("rsi") bytes.as_ptr() => _,
-                    inout("rdi") words.as_ptr().cast::<u8>().cast_mut() => _,
-                    options(nostack, preserves_flags),
+                move_bytes(
+                    bytes.as_ptr(),
+                    words.as_ptr().cast::<u8>().cast_mut(),
+                    bytes.len(),
                 );
             }
             #[cfg(not(target_arch = "x86_64"))]
@@ -1014,20 +1010,34 @@ mod area {
                 "more bytes than the area holds"
             );
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: as in `into_words`, the other way: `words` holds `out.len()` bytes
-            // (asserted), and each is read by one hardware load, as a relaxed byte load
-            // would read it; `out` is borrowed exclusively.
+            // SAFETY: `words` holds `out.len()` bytes (asserted), each read by one hardware
+            // load, as a relaxed byte load would read it; `out` is borrowed exclusively.
             unsafe {
-                std::arch::asm!(
-                    "rep movsb",
-                    inout("rcx") out.len() => _,
-                    inout("rsi") words.as_ptr().cast::<u8>() => _,
-                    inout("rdi") out.as_mut_ptr() => _,
-                    options(nostack, preserves_flags),
-                );
+                move_bytes(words.as_ptr().cast::<u8>(), out.as_mut_ptr(), out.len());
             }
             #[cfg(not(target_arch = "x86_64"))]
             from_words_by_loop(words, out);
+        }
+
+        /// Moves `len` bytes from `from` to `to` with one `rep movsb`.
+        ///
+        /// # Safety
+        /// `from` must be readable and `to` writable for `len` bytes, the two apart.
+        #[cfg(target_arch = "x86_64")]
+        unsafe fn move_bytes(from: *const u8, to: *mut u8, len: usize) {
+            // SAFETY: `rep movsb` moves `rcx` bytes from `rsi` to `rdi`, both moving forward
+            // (the direction flag is clear on entry, reference `asm.rules.x86-df`), and
+            // changes no flags; the caller vouches for the memory, which an `asm!` block
+            // may read and write as an FFI function may (`asm.rules.mem-same-as-ffi`).
+            unsafe {
+                std::arch::asm!(
+                    "rep movsb",
+                    inout("rcx") len => _,
+                    inout("rsi") from => _,
+                    inout("rdi") to => _,
+                    options(nostack, preserves_flags),
+                );
+            }
         }
 
         /// [`into_words`] without `rep movsb`: a relaxed store per word.
